@@ -1,0 +1,24 @@
+"""esrl: Evolution Strategies for reinforcement learning.
+
+Heavy modules load on first use, so `import esrl` and the CLI start fast.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["ESConfig", "load_params", "load_policy", "resume_es", "train_es"]
+
+
+def __getattr__(name: str):
+    if name == "ESConfig":
+        from esrl.es.config import ESConfig
+
+        return ESConfig
+    if name in ("train_es", "resume_es"):
+        from esrl.es import trainer
+
+        return getattr(trainer, name)
+    if name in ("load_params", "load_policy"):
+        from esrl.es import saved
+
+        return getattr(saved, name)
+    raise AttributeError(f"module 'esrl' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+import sys
+
+from esrl.cli.main import main
+
+sys.exit(main())

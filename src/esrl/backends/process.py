@@ -1,0 +1,86 @@
+"""A pool of persistent local worker processes, one per core by default.
+
+Workers start once, attach to this machine's shared noise table, build their
+environments and policy, and then live across generations. Each generation a
+worker receives only what changed (the mean parameters, observation statistics
+and its tasks) and sends back returns, lengths and observation sums.
+"""
+
+import contextlib
+import multiprocessing as mp
+import os
+import traceback
+
+import numpy as np
+
+from esrl.es.config import ESConfig
+from esrl.es.evaluation import Evaluator, Task, TaskResult
+from esrl.es.noise import NoiseTable
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _worker_main(conn, config: ESConfig) -> None:
+    evaluator = Evaluator(config, NoiseTable.shared(config.seed, config.noise_size))
+    while True:
+        message = conn.recv()
+        if message is None:
+            break
+        params, obs_norm, tasks = message
+        try:
+            conn.send(("ok", [evaluator.evaluate(params, obs_norm, task) for task in tasks]))
+        except Exception:
+            conn.send(("error", traceback.format_exc()))
+    evaluator.close()
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+class ProcessBackend:
+    def __init__(self, config: ESConfig):
+        NoiseTable.shared(config.seed, config.noise_size)  # create once, before workers attach
+        self.num_workers = config.workers or default_workers()
+        context = mp.get_context("spawn")
+        self.connections, self.processes = [], []
+        for _ in range(self.num_workers):
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker_main, args=(child, config), daemon=True)
+            process.start()
+            child.close()
+            self.connections.append(parent)
+            self.processes.append(process)
+
+    def evaluate(
+        self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, tasks: list[Task]
+    ) -> list[TaskResult]:
+        # Static round-robin: task i goes to worker i mod W. Results are keyed by
+        # position, so the assignment never affects what is computed.
+        shares = [tasks[w :: self.num_workers] for w in range(self.num_workers)]
+        busy = [w for w, share in enumerate(shares) if share]
+        for w in busy:
+            self.connections[w].send((params, obs_norm, shares[w]))
+        results: list[TaskResult | None] = [None] * len(tasks)
+        for w in busy:
+            try:
+                status, payload = self.connections[w].recv()
+            except EOFError:
+                raise WorkerDied(f"worker process {w} died") from None
+            if status == "error":
+                raise RuntimeError(f"worker {w} failed:\n{payload}")
+            for offset, result in enumerate(payload):
+                results[w + offset * self.num_workers] = result
+        return results
+
+    def close(self) -> None:
+        for conn in self.connections:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send(None)
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+        self.connections, self.processes = [], []

@@ -1,0 +1,54 @@
+"""Configuration dataclasses: declared once, exposed on the CLI, saved with each run."""
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from esrl.errors import UserError
+
+
+def opt(
+    default: Any, help: str, *, choices: tuple[str, ...] | None = None, resumable: bool = False
+):
+    """A config field with its CLI help.
+
+    `resumable` fields (backend, workers, stop conditions) may change when a run is
+    resumed: they decide where and how long a run goes, not what it computes.
+    """
+    meta = {"help": help, "choices": choices, "resumable": resumable}
+    if isinstance(default, list | dict | tuple):
+        return dataclasses.field(default_factory=lambda: default, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """Build a config from saved JSON, coercing lists back to tuples; unknown keys are errors."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise UserError(f"unknown config keys {unknown} for {cls.__name__}")
+    kwargs = {}
+    for key, value in data.items():
+        kwargs[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
+
+
+def save_json(config: Any, path: Path) -> None:
+    path.write_text(json.dumps(to_dict(config), indent=2) + "\n")
+
+
+def field_type(cls: type, name: str) -> Any:
+    """The field's annotation with Optional unwrapped: (type, optional?)."""
+    hint = typing.get_type_hints(cls)[name]
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        non_none = [a for a in args if a is not type(None)]
+        return non_none[0], True
+    return hint, False

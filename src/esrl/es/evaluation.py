@@ -1,0 +1,181 @@
+"""Evaluation: play episodes for given policy parameters, return what the update needs.
+
+This is the seed's "function that takes policy weights, generates a session and
+returns policy changes", kept apart from scheduling: backends only decide which
+process calls `Evaluator.evaluate` on which `Task`.
+
+A generation is split into tasks whose layout depends on the config alone
+(`pairs_per_task`), and each task's episodes are seeded from (seed, generation,
+task), so results are identical whatever the number of workers.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from esrl.envs.vector import env_info, make_vector_env, seed_from
+from esrl.es.config import ESConfig
+from esrl.es.noise import NoiseTable
+from esrl.es.observation_stats import ObservationStats
+from esrl.es.strategy import perturb
+from esrl.policies import MLPPolicy, make_action_head
+
+# Streams keep the episodes of different uses of one generation independent.
+TRAIN_STREAM, CONFIRM_STREAM, FINAL_STREAM = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Task:
+    generation: int
+    task_id: int
+    indices: np.ndarray  # int64 noise-table offsets, one per candidate
+    signs: np.ndarray  # int8: +1/-1 for the antithetic members, 0 for the mean policy
+    stream: int = TRAIN_STREAM
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: int
+    returns: np.ndarray  # float64, one episode per candidate
+    lengths: np.ndarray  # int64
+    obs_stats: ObservationStats
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    returns: np.ndarray  # (pairs, 2): column 0 for +eps, column 1 for -eps
+    lengths: np.ndarray  # (pairs, 2)
+    eval_returns: np.ndarray  # episodes of the unperturbed mean policy
+    eval_lengths: np.ndarray
+    obs_stats: ObservationStats
+
+    @property
+    def env_steps(self) -> int:
+        return int(self.lengths.sum() + self.eval_lengths.sum())
+
+
+def build_policy(config: ESConfig) -> MLPPolicy:
+    info = env_info(config.env)
+    return MLPPolicy(
+        info.observation_space.shape[0], make_action_head(info.action_space), tuple(config.hidden)
+    )
+
+
+def plan_generation(
+    generation: int, indices: np.ndarray, pairs_per_task: int, eval_episodes: int
+) -> list[Task]:
+    """Split the pairs into tasks; the mean policy's eval episodes are spread over them."""
+    starts = range(0, len(indices), pairs_per_task)
+    eval_counts = np.bincount(np.arange(eval_episodes) % len(starts), minlength=len(starts))
+    tasks = []
+    for task_id, start in enumerate(starts):
+        pair_idx = indices[start : start + pairs_per_task]
+        n_eval = int(eval_counts[task_id])
+        tasks.append(
+            Task(
+                generation=generation,
+                task_id=task_id,
+                indices=np.concatenate([pair_idx, pair_idx, np.zeros(n_eval, np.int64)]),
+                signs=np.concatenate(
+                    [
+                        np.ones(len(pair_idx), np.int8),
+                        -np.ones(len(pair_idx), np.int8),
+                        np.zeros(n_eval, np.int8),
+                    ]
+                ),
+            )
+        )
+    return tasks
+
+
+def plan_mean_evaluation(generation: int, episodes: int, per_task: int, stream: int) -> list[Task]:
+    """Tasks that only play the mean policy: confirming a target, or a final evaluation."""
+    counts = [min(per_task, episodes - start) for start in range(0, episodes, per_task)]
+    return [
+        Task(generation, task_id, np.zeros(n, np.int64), np.zeros(n, np.int8), stream)
+        for task_id, n in enumerate(counts)
+    ]
+
+
+def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
+    """Reassemble task results in task order (never arrival order) into one generation."""
+    plus, minus, eval_parts = [], [], []
+    stats = None
+    for task, result in zip(tasks, results, strict=True):
+        assert task.task_id == result.task_id
+        for part, mask in (
+            (plus, task.signs == 1),
+            (minus, task.signs == -1),
+            (eval_parts, task.signs == 0),
+        ):
+            part.append((result.returns[mask], result.lengths[mask]))
+        stats = result.obs_stats if stats is None else stats.merged(result.obs_stats)
+
+    def cat(parts, column):
+        return np.concatenate([p[column] for p in parts])
+
+    return GenerationResult(
+        returns=np.stack([cat(plus, 0), cat(minus, 0)], axis=1),
+        lengths=np.stack([cat(plus, 1), cat(minus, 1)], axis=1),
+        eval_returns=cat(eval_parts, 0),
+        eval_lengths=cat(eval_parts, 1),
+        obs_stats=stats,
+    )
+
+
+class Evaluator:
+    """Plays one episode per candidate of a task, all candidates side by side in one vector env."""
+
+    def __init__(self, config: ESConfig, noise: NoiseTable | None):
+        self.config = config
+        self.noise = noise
+        self.policy = build_policy(config)
+        self.obs_dim = self.policy.obs_dim
+        cap = config.episode_steps or env_info(config.env).max_episode_steps or 10_000
+        self.step_cap = cap
+        self._envs = {}
+
+    def _env(self, num_envs: int):
+        if num_envs not in self._envs:
+            self._envs[num_envs] = make_vector_env(self.config.env, num_envs)
+        return self._envs[num_envs]
+
+    def evaluate(
+        self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, task: Task
+    ) -> TaskResult:
+        cfg = self.config
+        members = len(task.indices)
+        mean, inv_std = obs_norm if obs_norm is not None else (None, None)
+        prepared = self.policy.prepare(
+            perturb(params, self.noise, task.indices, task.signs, cfg.sigma), mean, inv_std
+        )
+        env = self._env(members)
+        obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
+        action_rng = np.random.default_rng([cfg.seed, task.generation, task.task_id, task.stream])
+
+        returns = np.zeros(members)
+        lengths = np.zeros(members, np.int64)
+        active = np.ones(members, bool)
+        track = cfg.obs_norm
+        obs_sum, obs_sumsq, obs_count = np.zeros(self.obs_dim), np.zeros(self.obs_dim), 0
+        for _ in range(self.step_cap):
+            if track:
+                seen = obs[active].astype(np.float64)
+                obs_sum += seen.sum(axis=0)
+                obs_sumsq += np.square(seen).sum(axis=0)
+                obs_count += len(seen)
+            actions = self.policy.act(prepared, obs, cfg.action_noise, action_rng)
+            obs, reward, terminated, truncated, _ = env.step(actions)
+            returns += np.where(active, reward, 0.0)
+            lengths += active
+            active &= ~(terminated | truncated)
+            if not active.any():
+                break
+        return TaskResult(
+            task.task_id, returns, lengths, ObservationStats(obs_sum, obs_sumsq, float(obs_count))
+        )
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()

@@ -1,0 +1,102 @@
+"""Use a finished (or running) ES run from its directory alone: params, policy, eval, plot."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from esrl.es.config import ESConfig
+from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
+from esrl.es.observation_stats import ObservationStats
+from esrl.es.trainer import ALGO, MEAN_EVAL_PER_TASK
+from esrl.metrics import read_metrics
+from esrl.metrics.plots import plot_es_curve
+from esrl.policies import MLPPolicy
+from esrl.runs import RunDir, load_checkpoint
+
+
+class SavedPolicy:
+    """The mean policy of a run, ready to act on raw observations from its env."""
+
+    def __init__(
+        self,
+        config: ESConfig,
+        policy: MLPPolicy,
+        params: np.ndarray,
+        obs_norm: tuple[np.ndarray, np.ndarray] | None,
+    ):
+        self.config = config
+        self.policy = policy
+        self.params = params
+        self.obs_norm = obs_norm
+        mean, inv_std = obs_norm if obs_norm is not None else (None, None)
+        self._prepared = policy.prepare(params, mean, inv_std)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """An action for one observation, or a batch of actions for a batch of them."""
+        obs = np.asarray(obs, dtype=np.float32)
+        if obs.ndim == 1:
+            return self.policy.act(self._prepared, obs[None])[0]
+        prepared = self.policy.prepare(
+            np.repeat(self.params[None], len(obs), axis=0), *(self.obs_norm or (None, None))
+        )
+        return self.policy.act(prepared, obs)
+
+
+def _load(run_dir: Path | str) -> tuple[ESConfig, dict[str, np.ndarray], dict]:
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, ESConfig)
+    arrays, meta = load_checkpoint(run.checkpoint_path)
+    return config, arrays, meta
+
+
+def load_params(run_dir: Path | str) -> np.ndarray:
+    """The saved mean parameters as a flat float32 array."""
+    return _load(run_dir)[1]["params"]
+
+
+def load_policy(run_dir: Path | str) -> SavedPolicy:
+    config, arrays, meta = _load(run_dir)
+    obs_norm = None
+    if config.obs_norm:
+        stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
+        obs_norm = stats.normalizer()
+    return SavedPolicy(config, build_policy(config), arrays["params"], obs_norm)
+
+
+def evaluate_run(
+    run_dir: Path | str,
+    episodes: int,
+    seed: int = 0,
+    video: str | None = None,
+    log: Callable[[str], None] = print,
+) -> np.ndarray:
+    """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one."""
+    saved = load_policy(run_dir)
+    config = replace(saved.config, seed=seed)
+    evaluator = Evaluator(config, noise=None)
+    tasks = plan_mean_evaluation(0, episodes, MEAN_EVAL_PER_TASK, FINAL_STREAM)
+    try:
+        results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
+    finally:
+        evaluator.close()
+    if video:
+        from esrl.envs.recording import record_episode
+
+        ret, frames = record_episode(config.env, saved.act, video, seed=seed)
+        log(f"video: {video} ({frames} frames, return {ret:.1f})")
+    return gather(tasks, results).eval_returns
+
+
+def plot_run(run_dir: Path | str) -> Path:
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, ESConfig)
+    records = read_metrics(run.metrics_path)
+    if not records:
+        from esrl.errors import UserError
+
+        raise UserError(f"{run.path} has no metrics to plot yet")
+    return plot_es_curve(
+        records, run.curve_path, f"ES on {config.env} (seed {config.seed})", config.target_return
+    )

@@ -1,0 +1,339 @@
+"""The ES training loop: ask, evaluate on a backend, tell, log, checkpoint.
+
+Read top to bottom: `train_es` starts a run, `resume_es` continues one from its
+directory, and both hand over to `_run`, which is one loop over generations.
+"""
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from esrl.backends import Backend, make_backend
+from esrl.envs.vector import env_info
+from esrl.errors import NonFiniteReturnError, UserError
+from esrl.es.config import ESConfig
+from esrl.es.evaluation import (
+    CONFIRM_STREAM,
+    FINAL_STREAM,
+    build_policy,
+    gather,
+    plan_generation,
+    plan_mean_evaluation,
+)
+from esrl.es.noise import NoiseTable
+from esrl.es.observation_stats import ObservationStats
+from esrl.es.optimizers import OptimizerState, make_optimizer
+from esrl.es.strategy import ESState, OpenAIES, generation_rng
+from esrl.metrics import MetricsLog, read_metrics
+from esrl.metrics.plots import plot_es_curve
+from esrl.runs import RunDir, load_checkpoint, save_checkpoint
+
+ALGO = "es"
+INIT_STREAM = 0xFFFF  # rng stream of the initial parameters
+MEAN_EVAL_PER_TASK = 50  # episodes of the mean policy per task when confirming a target
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    params: np.ndarray
+    generations: int
+    env_steps: int
+    seconds: float
+    solved: bool
+    stop_reason: str
+    final_return: float  # mean over `target_episodes` episodes of the final mean policy
+    final_return_std: float
+
+
+@dataclass
+class Progress:
+    """Counters that, with the strategy state, make a checkpoint complete."""
+
+    env_steps: int = 0
+    seconds: float = 0.0
+    solved: bool = False
+
+
+def resolve(config: ESConfig) -> ESConfig:
+    """Validate and fill env-dependent defaults, so the saved config says what ran."""
+    config.validate()
+    info = env_info(config.env)
+    if config.target_return is None:
+        target = info.reward_threshold if info.reward_threshold is not None else math.inf
+        config = replace(config, target_return=float(target))
+    return config
+
+
+def train_es(
+    config: ESConfig, out: Path | str | None = None, log: Callable[[str], None] = print
+) -> TrainResult:
+    """Start a new run in `out` (default: runs/es-ENV-seedN-TIME)."""
+    config = resolve(config)
+    run = RunDir.create(out or RunDir.default_path(ALGO, config.env, config.seed), ALGO, config)
+    policy = build_policy(config)
+    noise = NoiseTable.shared(config.seed, config.noise_size)
+    params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
+    strategy = _strategy(config, noise, policy.num_params)
+    obs_stats = ObservationStats.zeros((policy.obs_dim,))
+    return _run(
+        config, run, strategy, strategy.init(params), obs_stats, Progress(), log, resumed=False
+    )
+
+
+def resume_es(
+    run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
+) -> TrainResult:
+    """Continue a run exactly where its last checkpoint left it.
+
+    Only `resumable` fields (backend, workers, stop conditions) may be overridden;
+    asking to change anything else (e.g. the env) is an error, never a silent restart.
+    """
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, ESConfig)
+    fields = {f.name: f for f in dataclasses.fields(ESConfig)}
+    for name, value in (overrides or {}).items():
+        if getattr(config, name) == value:
+            continue
+        if not fields[name].metadata.get("resumable"):
+            raise UserError(
+                f"{run.path} was trained with {name}={getattr(config, name)!r}; it cannot resume "
+                f"with {name}={value!r} (start a new run with another --out)"
+            )
+        config = replace(config, **{name: value})
+    config = resolve(config)
+    arrays, meta = load_checkpoint(run.checkpoint_path)
+    policy = build_policy(config)
+    if arrays.get("params", np.empty(0)).shape != (policy.num_params,):
+        raise UserError(f"checkpoint in {run.path} does not match its config.json")
+    noise = NoiseTable.shared(config.seed, config.noise_size)
+    strategy = _strategy(config, noise, policy.num_params)
+    state = ESState(
+        params=arrays["params"],
+        optimizer=OptimizerState(t=meta["optimizer_t"], m=arrays["opt_m"], v=arrays["opt_v"]),
+        generation=meta["generation"],
+    )
+    obs_stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
+    progress = Progress(meta["env_steps"], meta["seconds"], meta["solved"])
+    run.write_config(ALGO, config)
+    return _run(config, run, strategy, state, obs_stats, progress, log, resumed=True)
+
+
+def _strategy(config: ESConfig, noise: NoiseTable, num_params: int) -> OpenAIES:
+    return OpenAIES(
+        noise=noise,
+        num_params=num_params,
+        pairs=config.pairs,
+        sigma=config.sigma,
+        optimizer=make_optimizer(config.optimizer, config.learning_rate, config.momentum),
+        l2_coeff=config.l2_coeff,
+        seed=config.seed,
+    )
+
+
+def _save(run: RunDir, state: ESState, obs_stats: ObservationStats, progress: Progress) -> None:
+    save_checkpoint(
+        run.checkpoint_path,
+        {
+            "params": state.params,
+            "opt_m": state.optimizer.m,
+            "opt_v": state.optimizer.v,
+            "obs_sum": obs_stats.sum,
+            "obs_sumsq": obs_stats.sumsq,
+        },
+        {
+            "algo": ALGO,
+            "generation": state.generation,
+            "optimizer_t": state.optimizer.t,
+            "obs_count": obs_stats.count,
+            "env_steps": progress.env_steps,
+            "seconds": progress.seconds,
+            "solved": progress.solved,
+        },
+    )
+
+
+def evaluate_mean(
+    backend: Backend,
+    config: ESConfig,
+    params: np.ndarray,
+    obs_norm,
+    generation: int,
+    episodes: int,
+    stream: int,
+) -> tuple[np.ndarray, int]:
+    """Returns of `episodes` episodes of the mean policy, and the env steps they took."""
+    tasks = plan_mean_evaluation(generation, episodes, MEAN_EVAL_PER_TASK, stream)
+    result = gather(tasks, backend.evaluate(params, obs_norm, tasks))
+    return result.eval_returns, int(result.eval_lengths.sum())
+
+
+def _check_finite(returns: np.ndarray, generation: int) -> None:
+    bad = np.argwhere(~np.isfinite(returns))
+    if len(bad):
+        raise NonFiniteReturnError(
+            f"generation {generation}: the environment returned a non-finite episode return "
+            f"({returns[tuple(bad[0])]}) for pair {bad[0][0]}; no update was made"
+        )
+
+
+def _run(
+    config: ESConfig,
+    run: RunDir,
+    strategy: OpenAIES,
+    state: ESState,
+    obs_stats: ObservationStats,
+    progress: Progress,
+    log: Callable[[str], None],
+    resumed: bool,
+) -> TrainResult:
+    metrics = MetricsLog(
+        run.metrics_path,
+        run.tensorboard_dir,
+        step_key="env_steps",
+        resume_from=("generation", state.generation) if resumed else None,
+    )
+    backend = make_backend(config)
+    stop_reason = "solved" if progress.solved else ""
+    log(
+        f"esrl es on {config.env}: {strategy.num_params} params, population {config.population},"
+        f" backend {config.backend}, run dir {run.path}"
+    )
+    confirm_returns = None
+    try:
+        started = time.perf_counter() - progress.seconds
+        while not stop_reason:
+            gen_start = time.perf_counter()
+            obs_norm = obs_stats.normalizer() if config.obs_norm else None
+            indices = strategy.ask(state)
+            tasks = plan_generation(
+                state.generation, indices, config.pairs_per_task, config.eval_episodes
+            )
+            result = gather(tasks, backend.evaluate(state.params, obs_norm, tasks))
+            _check_finite(result.returns, state.generation)
+            _check_finite(result.eval_returns[:, None], state.generation)
+            progress.env_steps += result.env_steps
+            eval_return = (
+                float(result.eval_returns.mean()) if len(result.eval_returns) else math.nan
+            )
+
+            confirm_returns = None
+            if eval_return >= config.target_return:
+                confirm_returns, steps = evaluate_mean(
+                    backend,
+                    config,
+                    state.params,
+                    obs_norm,
+                    state.generation,
+                    config.target_episodes,
+                    CONFIRM_STREAM,
+                )
+                progress.env_steps += steps
+                progress.solved = bool(confirm_returns.mean() >= config.target_return)
+            if not progress.solved:
+                state = strategy.tell(state, indices, result.returns)
+                obs_stats = obs_stats.merged(result.obs_stats)
+            now = time.perf_counter()
+            progress.seconds = now - started
+            record = {
+                "generation": state.generation - (0 if progress.solved else 1),
+                "env_steps": progress.env_steps,
+                "return_mean": float(result.returns.mean()),
+                "return_max": float(result.returns.max()),
+                "return_min": float(result.returns.min()),
+                "eval_return": eval_return,
+                "confirm_return": (
+                    float(confirm_returns.mean()) if confirm_returns is not None else math.nan
+                ),
+                "episode_length_mean": float(result.lengths.mean()),
+                "steps_per_second": result.env_steps / max(now - gen_start, 1e-9),
+                "seconds": progress.seconds,
+            }
+            metrics.write(record)
+            _save(run, state, obs_stats, progress)
+            log(_format(record))
+            stop_reason = _stop_reason(config, state, progress)
+        final, final_std = _final_evaluation(
+            config, backend, state, obs_stats, confirm_returns if progress.solved else None
+        )
+    finally:
+        backend.close()
+        metrics.close()
+    plot_es_curve(
+        read_metrics(run.metrics_path),
+        run.curve_path,
+        f"ES on {config.env} (seed {config.seed})",
+        config.target_return,
+    )
+    log(
+        f"stopped: {stop_reason} after {state.generation} generations, "
+        f"{progress.env_steps:,} env steps, {progress.seconds:.2f} s of training"
+    )
+    log(
+        f"final: mean return {final:.1f} +- {final_std:.1f} over {config.target_episodes} "
+        f"episodes of the mean policy"
+    )
+    return TrainResult(
+        run.path,
+        state.params,
+        state.generation,
+        progress.env_steps,
+        progress.seconds,
+        progress.solved,
+        stop_reason,
+        final,
+        final_std,
+    )
+
+
+def _final_evaluation(
+    config: ESConfig,
+    backend: Backend,
+    state: ESState,
+    obs_stats: ObservationStats,
+    confirm_returns: np.ndarray | None,
+):
+    """Mean and std over `target_episodes`; a successful confirmation already is one."""
+    returns = confirm_returns
+    if returns is None:
+        obs_norm = obs_stats.normalizer() if config.obs_norm else None
+        returns, _ = evaluate_mean(
+            backend,
+            config,
+            state.params,
+            obs_norm,
+            state.generation,
+            config.target_episodes,
+            FINAL_STREAM,
+        )
+    return float(returns.mean()), float(returns.std())
+
+
+def _stop_reason(config: ESConfig, state: ESState, progress: Progress) -> str:
+    if progress.solved:
+        return f"solved (target {config.target_return:g})"
+    if state.generation >= config.generations:
+        return "generation limit"
+    if config.max_env_steps and progress.env_steps >= config.max_env_steps:
+        return "env-step limit"
+    if config.max_seconds and progress.seconds >= config.max_seconds:
+        return "time limit"
+    return ""
+
+
+def _format(r: dict) -> str:
+    confirm = (
+        ""
+        if r["confirm_return"] != r["confirm_return"]
+        else f" (confirm {r['confirm_return']:.1f})"
+    )
+    return (
+        f"gen {r['generation']:4d}  return mean {r['return_mean']:7.1f} max {r['return_max']:7.1f}"
+        f"  eval {r['eval_return']:7.1f}{confirm}  steps {r['env_steps']:>10,}"
+        f"  {r['steps_per_second'] / 1e3:6.0f}k steps/s  {r['seconds']:6.2f} s"
+    )

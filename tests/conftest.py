@@ -1,0 +1,52 @@
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL_NOISE = 2**20  # enough for the small MLPs in tests, quick to create
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Run `esrl ...` in a fresh interpreter, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "esrl", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every file under a directory with a hash of its bytes."""
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> Path:
+    """A short finished CartPole run that error tests can try to damage."""
+    out = tmp_path_factory.mktemp("runs") / "small"
+    result = run_cli(
+        "train",
+        "es",
+        "--out",
+        str(out),
+        "--generations",
+        "2",
+        "--noise-size",
+        str(SMALL_NOISE),
+        "--target-episodes",
+        "5",
+    )
+    assert result.returncode == 0, result.stderr
+    return out
