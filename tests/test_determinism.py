@@ -1,6 +1,7 @@
 """Same seed and config give bitwise-identical parameters on any backend and worker count,
 and after a kill and resume."""
 
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_process_backend_matches_serial_bitwise(serial_params, tmp_path, workers
 
 def test_different_seed_gives_different_parameters(serial_params, tmp_path):
     other = esrl.train_es(
-        _config(backend="serial").__class__(**{**_config().__dict__, "seed": 4}),
+        dataclasses.replace(_config(backend="serial"), seed=4),
         tmp_path / "o",
         log=lambda s: None,
     )

@@ -30,11 +30,13 @@ def test_gather_puts_every_return_back_in_its_pair():
             from esrl.es.observation_stats import ObservationStats
 
             self.obs_stats = ObservationStats.zeros((1,))
+            self.executed_steps = 3
 
     result = gather(tasks, [Fake(t) for t in tasks])
     np.testing.assert_array_equal(result.returns[:, 0], indices * 10 + 1)
     np.testing.assert_array_equal(result.returns[:, 1], indices * 10 - 1)
     assert len(result.eval_returns) == 2 and result.env_steps == 12
+    assert result.executed_steps == 3 * len(tasks)
 
 
 def test_same_task_gives_the_same_episodes_and_other_tasks_differ():
@@ -47,6 +49,7 @@ def test_same_task_gives_the_same_episodes_and_other_tasks_differ():
     c = evaluator.evaluate(params, None, tasks[1])
     np.testing.assert_array_equal(a.returns, b.returns)
     assert a.obs_stats.count == a.lengths.sum()  # every observation seen is counted once
+    assert a.executed_steps == a.lengths.max() * len(a.lengths)
     assert not np.array_equal(a.returns, c.returns)
     assert np.all(a.lengths >= 1) and np.all(a.returns == a.lengths)  # CartPole: +1 per step
 

@@ -44,7 +44,10 @@ class ProcessBackend:
     def __init__(self, config: ESConfig):
         NoiseTable.shared(config.seed, config.noise_size)  # create once, before workers attach
         self.num_workers = config.workers or default_workers()
-        context = mp.get_context("spawn")
+        # fork starts in milliseconds and needs no `if __name__ == "__main__"` guard in
+        # user scripts; the trainer creates the backend before any other thread starts.
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        context = mp.get_context(method)
         self.connections, self.processes = [], []
         for _ in range(self.num_workers):
             parent, child = context.Pipe()
@@ -67,7 +70,7 @@ class ProcessBackend:
         for w in busy:
             try:
                 status, payload = self.connections[w].recv()
-            except EOFError:
+            except (EOFError, ConnectionResetError):
                 raise WorkerDied(f"worker process {w} died") from None
             if status == "error":
                 raise RuntimeError(f"worker {w} failed:\n{payload}")

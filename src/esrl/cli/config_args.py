@@ -20,7 +20,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per field (`learning_rate` -> `--learning-rate`); defaults are not filled in,
     so that `given_values` can tell what the user actually asked for."""
     for field in dataclasses.fields(cls):
-        kind, optional = field_type(cls, field.name)
+        kind, _ = field_type(cls, field.name)
         default = (
             field.default if field.default is not dataclasses.MISSING else field.default_factory()
         )
@@ -36,7 +36,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["type"] = kind
         if field.metadata.get("choices"):
             kwargs["choices"] = field.metadata["choices"]
-        parser.add_argument(flag, metavar=field.name.upper() if not optional else None, **kwargs)
+        else:
+            kwargs["metavar"] = {int: "N", float: "X", str: "NAME"}.get(kind, "N,N")
+        parser.add_argument(flag, **kwargs)
 
 
 def given_values(args: argparse.Namespace, cls: type) -> dict[str, Any]:

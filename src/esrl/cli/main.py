@@ -27,11 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an agent")
     algos = train.add_subparsers(dest="algo", required=True, parser_class=_Parser)
-    es = algos.add_parser(
-        "es",
-        help="OpenAI-style Evolution Strategies",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    es = algos.add_parser("es", help="OpenAI-style Evolution Strategies")
     es.add_argument("--out", help="run directory to create (default: runs/es-ENV-seedN-TIME)")
     es.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     add_config_arguments(es, ESConfig)

@@ -12,9 +12,9 @@ class ESConfig:
     env: str = opt("CartPole-v1", "gymnasium environment id (1-D Box observations)")
     seed: int = opt(0, "seed for parameters, noise indices and episodes")
     # strategy
-    population: int = opt(48, "perturbed policies per generation (even: antithetic pairs)")
+    population: int = opt(64, "perturbed policies per generation (even: antithetic pairs)")
     sigma: float = opt(0.1, "noise standard deviation")
-    learning_rate: float = opt(0.05, "optimizer step size")
+    learning_rate: float = opt(0.1, "optimizer step size")
     optimizer: str = opt("adam", "optimizer", choices=("adam", "sgd"))
     momentum: float = opt(0.9, "momentum for sgd")
     l2_coeff: float = opt(0.005, "L2 weight decay coefficient")
@@ -24,7 +24,7 @@ class ESConfig:
     action_noise: float = opt(0.0, "std of Gaussian noise added to actions (logits if discrete)")
     episode_steps: int = opt(0, "cap on steps per episode (0: the env's own limit)")
     # layout of a generation: fixed by config, so results never depend on worker count
-    pairs_per_task: int = opt(6, "antithetic pairs evaluated together in one vector env")
+    pairs_per_task: int = opt(32, "antithetic pairs evaluated together in one vector env")
     eval_episodes: int = opt(8, "episodes of the mean policy per generation, played alongside")
     noise_size: int = opt(DEFAULT_SIZE, "floats in the shared noise table")
     # where and how long it runs (may change on --resume)
@@ -42,7 +42,7 @@ class ESConfig:
     target_return: float | None = opt(
         None,
         "stop once the mean policy averages this over --target-episodes "
-        "(default: the env's reward threshold; 'none' disables)",
+        "(default: the env's reward threshold; inf disables)",
         resumable=True,
     )
     target_episodes: int = opt(

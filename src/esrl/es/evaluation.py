@@ -39,6 +39,7 @@ class TaskResult:
     returns: np.ndarray  # float64, one episode per candidate
     lengths: np.ndarray  # int64
     obs_stats: ObservationStats
+    executed_steps: int  # env steps run, including those of members already done
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class GenerationResult:
     eval_returns: np.ndarray  # episodes of the unperturbed mean policy
     eval_lengths: np.ndarray
     obs_stats: ObservationStats
+    executed_steps: int  # lockstep vector envs keep stepping members whose episode ended
 
     @property
     def env_steps(self) -> int:
@@ -120,6 +122,7 @@ def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
         eval_returns=cat(eval_parts, 0),
         eval_lengths=cat(eval_parts, 1),
         obs_stats=stats,
+        executed_steps=sum(r.executed_steps for r in results),
     )
 
 
@@ -172,7 +175,11 @@ class Evaluator:
             if not active.any():
                 break
         return TaskResult(
-            task.task_id, returns, lengths, ObservationStats(obs_sum, obs_sumsq, float(obs_count))
+            task.task_id,
+            returns,
+            lengths,
+            ObservationStats(obs_sum, obs_sumsq, float(obs_count)),
+            executed_steps=int(lengths.max()) * members,
         )
 
     def close(self) -> None:

@@ -192,13 +192,13 @@ def _run(
     log: Callable[[str], None],
     resumed: bool,
 ) -> TrainResult:
+    backend = make_backend(config)  # first: worker processes fork before any logging thread
     metrics = MetricsLog(
         run.metrics_path,
         run.tensorboard_dir,
         step_key="env_steps",
         resume_from=("generation", state.generation) if resumed else None,
     )
-    backend = make_backend(config)
     stop_reason = "solved" if progress.solved else ""
     log(
         f"esrl es on {config.env}: {strategy.num_params} params, population {config.population},"
@@ -252,6 +252,7 @@ def _run(
                 ),
                 "episode_length_mean": float(result.lengths.mean()),
                 "steps_per_second": result.env_steps / max(now - gen_start, 1e-9),
+                "executed_steps": result.executed_steps,
                 "seconds": progress.seconds,
             }
             metrics.write(record)
