@@ -271,8 +271,9 @@ def _run(
         f"ES on {config.env} (seed {config.seed})",
         config.target_return,
     )
+    generations = state.generation + int(progress.solved)  # a solving generation is not told
     log(
-        f"stopped: {stop_reason} after {state.generation} generations, "
+        f"stopped: {stop_reason} after {generations} generations, "
         f"{progress.env_steps:,} env steps, {progress.seconds:.2f} s of training"
     )
     log(
@@ -282,7 +283,7 @@ def _run(
     return TrainResult(
         run.path,
         state.params,
-        state.generation,
+        generations,
         progress.env_steps,
         progress.seconds,
         progress.solved,
