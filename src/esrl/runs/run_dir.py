@@ -1,11 +1,11 @@
 """The layout of a run directory, and the checks that keep one run from clobbering another.
 
-    RUN_DIR/config.json        algorithm, env and every hyperparameter (resolved)
-    RUN_DIR/metrics.jsonl      one JSON line per generation / update
-    RUN_DIR/tensorboard/       the same metrics as TensorBoard events
-    RUN_DIR/checkpoint.npz     latest state, written atomically
-    RUN_DIR/learning_curve.png
-    RUN_DIR/videos/
+RUN_DIR/config.json        algorithm, env and every hyperparameter (resolved)
+RUN_DIR/metrics.jsonl      one JSON line per generation / update
+RUN_DIR/tensorboard/       the same metrics as TensorBoard events
+RUN_DIR/checkpoint.npz     latest state, written atomically
+RUN_DIR/learning_curve.png
+RUN_DIR/videos/
 """
 
 import json
