@@ -12,6 +12,7 @@ Prints, in one run:
 """
 
 import argparse
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def raw_env_rate(num_envs: int, steps: int = 3000) -> float:
     return steps * num_envs / (time.perf_counter() - start)
 
 
-def whole_command(seed: int, backend: str, out: Path) -> tuple[float, str]:
+def whole_command(seed: int, backend: str, pairs_per_task: int, out: Path) -> tuple[float, str]:
     start = time.perf_counter()
     result = subprocess.run(
         [
@@ -53,6 +54,8 @@ def whole_command(seed: int, backend: str, out: Path) -> tuple[float, str]:
             str(seed),
             "--backend",
             backend,
+            "--pairs-per-task",
+            str(pairs_per_task),
             "--out",
             str(out),
         ],
@@ -78,8 +81,14 @@ def lockstep_rate(config: esrl.ESConfig, solved_params: np.ndarray) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--pairs-per-task",
+        type=int,
+        default=esrl.ESConfig().pairs_per_task,
+        help="16 gives the default population two tasks, one per core",
+    )
     args = parser.parse_args()
-    config = esrl.ESConfig()
+    config = esrl.ESConfig(pairs_per_task=args.pairs_per_task)
     first_task = plan_generation(
         0, np.zeros(config.pairs, np.int64), config.pairs_per_task, config.eval_episodes
     )[0]
@@ -93,9 +102,11 @@ def main() -> None:
     for backend in ("serial", "process"):
         rows = []
         for seed in range(args.seeds):
-            cfg = esrl.ESConfig(seed=seed, backend=backend)
+            cfg = dataclasses.replace(config, seed=seed, backend=backend)
             r = esrl.train_es(cfg, tmp / f"{backend}-{seed}", log=lambda s: None)
-            wall, last = whole_command(seed, backend, tmp / f"{backend}-{seed}-cli")
+            wall, last = whole_command(
+                seed, backend, config.pairs_per_task, tmp / f"{backend}-{seed}-cli"
+            )
             executed = sum(m["executed_steps"] for m in read_metrics(r.run_dir / "metrics.jsonl"))
             rows.append((r.solved, r.seconds, r.env_steps, executed, r.final_return, wall))
             print(
