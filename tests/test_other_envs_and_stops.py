@@ -1,0 +1,37 @@
+import numpy as np
+
+import esrl
+
+from .conftest import SMALL_NOISE
+
+
+def test_continuous_box_actions_on_pendulum(tmp_path):
+    config = esrl.ESConfig(
+        env="Pendulum-v1",
+        noise_size=SMALL_NOISE,
+        generations=2,
+        population=8,
+        pairs_per_task=4,
+        obs_norm=True,
+        target_episodes=4,
+    )
+    result = esrl.train_es(config, tmp_path / "pendulum", log=lambda s: None)
+    assert result.generations == 2 and not result.solved  # Pendulum has no threshold
+    # Pendulum rewards lie in [-16.27, 0] per step for 200 steps
+    assert -16.3 * 200 <= result.final_return <= 0.0
+    policy = esrl.load_policy(result.run_dir)
+    action = policy.act(np.array([1.0, 0.0, 0.0], np.float32))
+    assert action.shape == (1,) and -2.0 <= action[0] <= 2.0
+
+
+def test_env_step_and_wall_time_limits_stop_a_run(tmp_path):
+    base = dict(noise_size=SMALL_NOISE, target_return=float("inf"), target_episodes=4)
+    by_steps = esrl.train_es(
+        esrl.ESConfig(max_env_steps=3000, **base), tmp_path / "s", log=lambda s: None
+    )
+    assert by_steps.stop_reason == "env-step limit"
+    assert by_steps.env_steps >= 3000 and by_steps.generations < 200
+    by_time = esrl.train_es(
+        esrl.ESConfig(max_seconds=0.3, **base), tmp_path / "t", log=lambda s: None
+    )
+    assert by_time.stop_reason == "time limit" and 0.3 <= by_time.seconds < 5
