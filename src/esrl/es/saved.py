@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
 from esrl.es.observation_stats import ObservationStats
@@ -94,8 +95,6 @@ def plot_run(run_dir: Path | str) -> Path:
     config = run.read_config(ALGO, ESConfig)
     records = read_metrics(run.metrics_path)
     if not records:
-        from esrl.errors import UserError
-
         raise UserError(f"{run.path} has no metrics to plot yet")
     return plot_es_curve(
         records, run.curve_path, f"ES on {config.env} (seed {config.seed})", config.target_return
