@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Ray (tests/test_ray_backend.py) would otherwise bind to this machine's network
+# address; its clusters in tests stay on loopback. Read by Ray at import time.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 SMALL_NOISE = 2**20  # enough for the small MLPs in tests, quick to create
 
 

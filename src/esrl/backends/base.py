@@ -2,17 +2,18 @@
 
 from typing import Protocol
 
-import numpy as np
-
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import Task, TaskResult
+from esrl.es.replica import Snapshot
 
 
 class Backend(Protocol):
-    def evaluate(
-        self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, tasks: list[Task]
-    ) -> list[TaskResult]:
-        """Results for `tasks`, in the same order."""
+    def evaluate(self, snapshot: Snapshot, tasks: list[Task]) -> list[TaskResult]:
+        """Results for `tasks` played with the mean policy of `snapshot`, in task order."""
+        ...
+
+    def transport_stats(self) -> dict[str, float]:
+        """Counters since the last call (bytes, workers, nodes) for the metrics log."""
         ...
 
     def close(self) -> None: ...
@@ -27,4 +28,8 @@ def make_backend(config: ESConfig) -> Backend:
         from esrl.backends.process import ProcessBackend
 
         return ProcessBackend(config)
+    if config.backend == "ray":
+        from esrl.backends.ray_cluster import RayBackend
+
+        return RayBackend(config)
     raise ValueError(f"unknown backend {config.backend!r}")

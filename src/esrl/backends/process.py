@@ -11,11 +11,10 @@ import multiprocessing as mp
 import os
 import traceback
 
-import numpy as np
-
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import Evaluator, Task, TaskResult
 from esrl.es.noise import NoiseTable
+from esrl.es.replica import Snapshot
 
 
 def default_workers() -> int:
@@ -42,6 +41,7 @@ class WorkerDied(RuntimeError):
 
 class ProcessBackend:
     def __init__(self, config: ESConfig):
+        self.config = config
         NoiseTable.shared(config.seed, config.noise_size)  # create once, before workers attach
         self.num_workers = config.workers or default_workers()
         # fork starts in milliseconds and needs no `if __name__ == "__main__"` guard in
@@ -57,9 +57,8 @@ class ProcessBackend:
             self.connections.append(parent)
             self.processes.append(process)
 
-    def evaluate(
-        self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, tasks: list[Task]
-    ) -> list[TaskResult]:
+    def evaluate(self, snapshot: Snapshot, tasks: list[Task]) -> list[TaskResult]:
+        params, obs_norm = snapshot.state.params, snapshot.normalizer(self.config.obs_norm)
         # Static round-robin: task i goes to worker i mod W. Results are keyed by
         # position, so the assignment never affects what is computed.
         shares = [tasks[w :: self.num_workers] for w in range(self.num_workers)]
@@ -77,6 +76,9 @@ class ProcessBackend:
             for offset, result in enumerate(payload):
                 results[w + offset * self.num_workers] = result
         return results
+
+    def transport_stats(self) -> dict[str, float]:
+        return {}
 
     def close(self) -> None:
         for conn in self.connections:

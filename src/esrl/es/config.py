@@ -29,10 +29,23 @@ class ESConfig:
     noise_size: int = opt(DEFAULT_SIZE, "floats in the shared noise table")
     # where and how long it runs (may change on --resume)
     backend: str = opt(
-        "serial", "where evaluations run", choices=("serial", "process"), resumable=True
+        "serial", "where evaluations run", choices=("serial", "process", "ray"), resumable=True
     )
     workers: int = opt(
-        0, "worker processes for the process backend (0: one per core)", resumable=True
+        0,
+        "worker processes (process: 0 = one per core; ray: 0 = one per CPU of the cluster)",
+        resumable=True,
+    )
+    ray_address: str = opt(
+        "",
+        "Ray cluster to join: HOST:PORT of `ray start --head`, or auto "
+        "(empty: start a local Ray instance)",
+        resumable=True,
+    )
+    ray_timeout: float = opt(
+        30.0,
+        "seconds to wait for the Ray cluster to answer, or for a worker to start",
+        resumable=True,
     )
     generations: int = opt(200, "stop after this many generations", resumable=True)
     max_env_steps: int = opt(0, "stop after this many env steps (0: no limit)", resumable=True)
@@ -75,6 +88,8 @@ class ESConfig:
             "max_env_steps": self.max_env_steps,
             "max_seconds": self.max_seconds,
         }
+        if not self.ray_timeout > 0:
+            raise UserError(f"--ray-timeout must be positive, got {self.ray_timeout}")
         for name, value in nonnegative.items():
             if value < 0:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")

@@ -27,7 +27,8 @@ from esrl.es.evaluation import (
 )
 from esrl.es.noise import NoiseTable
 from esrl.es.observation_stats import ObservationStats
-from esrl.es.optimizers import OptimizerState, make_optimizer
+from esrl.es.optimizers import OptimizerState
+from esrl.es.replica import Snapshot, Update, advance, build_strategy
 from esrl.es.strategy import ESState, OpenAIES, generation_rng
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_es_curve
@@ -75,15 +76,20 @@ def train_es(
 ) -> TrainResult:
     """Start a new run in `out` (default: runs/es-ENV-seedN-TIME)."""
     config = resolve(config)
-    run = RunDir.create(out or RunDir.default_path(ALGO, config.env, config.seed), ALGO, config)
+    path = out or RunDir.default_path(ALGO, config.env, config.seed)
+    RunDir.check_new(path)
+    backend = make_backend(config)  # before writing: a backend that cannot start leaves no run
+    try:
+        run = RunDir.create(path, ALGO, config)
+    except BaseException:
+        backend.close()
+        raise
     policy = build_policy(config)
     noise = NoiseTable.shared(config.seed, config.noise_size)
     params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
-    strategy = _strategy(config, noise, policy.num_params)
-    obs_stats = ObservationStats.zeros((policy.obs_dim,))
-    return _run(
-        config, run, strategy, strategy.init(params), obs_stats, Progress(), log, resumed=False
-    )
+    strategy = build_strategy(config, noise, policy.num_params)
+    snapshot = Snapshot(strategy.init(params), ObservationStats.zeros((policy.obs_dim,)))
+    return _run(config, run, backend, strategy, snapshot, Progress(), log, resumed=False)
 
 
 def resume_es(
@@ -112,7 +118,7 @@ def resume_es(
     if arrays.get("params", np.empty(0)).shape != (policy.num_params,):
         raise UserError(f"checkpoint in {run.path} does not match its config.json")
     noise = NoiseTable.shared(config.seed, config.noise_size)
-    strategy = _strategy(config, noise, policy.num_params)
+    strategy = build_strategy(config, noise, policy.num_params)
     state = ESState(
         params=arrays["params"],
         optimizer=OptimizerState(t=meta["optimizer_t"], m=arrays["opt_m"], v=arrays["opt_v"]),
@@ -120,23 +126,14 @@ def resume_es(
     )
     obs_stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
     progress = Progress(meta["env_steps"], meta["seconds"], meta["solved"])
+    backend = make_backend(config)  # before writing: a backend that cannot start changes nothing
     run.write_config(ALGO, config)
-    return _run(config, run, strategy, state, obs_stats, progress, log, resumed=True)
+    snapshot = Snapshot(state, obs_stats)
+    return _run(config, run, backend, strategy, snapshot, progress, log, resumed=True)
 
 
-def _strategy(config: ESConfig, noise: NoiseTable, num_params: int) -> OpenAIES:
-    return OpenAIES(
-        noise=noise,
-        num_params=num_params,
-        pairs=config.pairs,
-        sigma=config.sigma,
-        optimizer=make_optimizer(config.optimizer, config.learning_rate, config.momentum),
-        l2_coeff=config.l2_coeff,
-        seed=config.seed,
-    )
-
-
-def _save(run: RunDir, state: ESState, obs_stats: ObservationStats, progress: Progress) -> None:
+def _save(run: RunDir, snapshot: Snapshot, progress: Progress) -> None:
+    state, obs_stats = snapshot.state, snapshot.obs_stats
     save_checkpoint(
         run.checkpoint_path,
         {
@@ -159,17 +156,11 @@ def _save(run: RunDir, state: ESState, obs_stats: ObservationStats, progress: Pr
 
 
 def evaluate_mean(
-    backend: Backend,
-    config: ESConfig,
-    params: np.ndarray,
-    obs_norm,
-    generation: int,
-    episodes: int,
-    stream: int,
+    backend: Backend, snapshot: Snapshot, episodes: int, stream: int
 ) -> tuple[np.ndarray, int]:
     """Returns of `episodes` episodes of the mean policy, and the env steps they took."""
-    tasks = plan_mean_evaluation(generation, episodes, MEAN_EVAL_PER_TASK, stream)
-    result = gather(tasks, backend.evaluate(params, obs_norm, tasks))
+    tasks = plan_mean_evaluation(snapshot.generation, episodes, MEAN_EVAL_PER_TASK, stream)
+    result = gather(tasks, backend.evaluate(snapshot, tasks))
     return result.eval_returns, int(result.eval_lengths.sum())
 
 
@@ -185,20 +176,23 @@ def _check_finite(returns: np.ndarray, generation: int) -> None:
 def _run(
     config: ESConfig,
     run: RunDir,
+    backend: Backend,
     strategy: OpenAIES,
-    state: ESState,
-    obs_stats: ObservationStats,
+    snapshot: Snapshot,
     progress: Progress,
     log: Callable[[str], None],
     resumed: bool,
 ) -> TrainResult:
-    backend = make_backend(config)  # first: worker processes fork before any logging thread
-    metrics = MetricsLog(
-        run.metrics_path,
-        run.tensorboard_dir,
-        step_key="env_steps",
-        resume_from=("generation", state.generation) if resumed else None,
-    )
+    try:
+        metrics = MetricsLog(
+            run.metrics_path,
+            run.tensorboard_dir,
+            step_key="env_steps",
+            resume_from=("generation", snapshot.generation) if resumed else None,
+        )
+    except BaseException:
+        backend.close()
+        raise
     stop_reason = "solved" if progress.solved else ""
     log(
         f"esrl es on {config.env}: {strategy.num_params} params, population {config.population},"
@@ -209,39 +203,34 @@ def _run(
         started = time.perf_counter() - progress.seconds
         while not stop_reason:
             gen_start = time.perf_counter()
-            obs_norm = obs_stats.normalizer() if config.obs_norm else None
-            indices = strategy.ask(state)
+            generation = snapshot.generation
+            indices = strategy.ask(snapshot.state)
             tasks = plan_generation(
-                state.generation, indices, config.pairs_per_task, config.eval_episodes
+                generation, indices, config.pairs_per_task, config.eval_episodes
             )
-            result = gather(tasks, backend.evaluate(state.params, obs_norm, tasks))
-            _check_finite(result.returns, state.generation)
-            _check_finite(result.eval_returns[:, None], state.generation)
+            result = gather(tasks, backend.evaluate(snapshot, tasks))
+            _check_finite(result.returns, generation)
+            _check_finite(result.eval_returns[:, None], generation)
             progress.env_steps += result.env_steps
             eval_return = (
                 float(result.eval_returns.mean()) if len(result.eval_returns) else math.nan
             )
+            transport = backend.transport_stats()
 
             confirm_returns = None
             if eval_return >= config.target_return:
                 confirm_returns, steps = evaluate_mean(
-                    backend,
-                    config,
-                    state.params,
-                    obs_norm,
-                    state.generation,
-                    config.target_episodes,
-                    CONFIRM_STREAM,
+                    backend, snapshot, config.target_episodes, CONFIRM_STREAM
                 )
                 progress.env_steps += steps
                 progress.solved = bool(confirm_returns.mean() >= config.target_return)
             if not progress.solved:
-                state = strategy.tell(state, indices, result.returns)
-                obs_stats = obs_stats.merged(result.obs_stats)
+                update = Update(generation, indices, result.returns, result.obs_stats)
+                snapshot = advance(strategy, snapshot, update)
             now = time.perf_counter()
             progress.seconds = now - started
             record = {
-                "generation": state.generation - (0 if progress.solved else 1),
+                "generation": generation,
                 "env_steps": progress.env_steps,
                 "return_mean": float(result.returns.mean()),
                 "return_max": float(result.returns.max()),
@@ -254,13 +243,14 @@ def _run(
                 "steps_per_second": result.env_steps / max(now - gen_start, 1e-9),
                 "executed_steps": result.executed_steps,
                 "seconds": progress.seconds,
+                **transport,
             }
             metrics.write(record)
-            _save(run, state, obs_stats, progress)
+            _save(run, snapshot, progress)
             log(_format(record))
-            stop_reason = _stop_reason(config, state, progress)
+            stop_reason = _stop_reason(config, snapshot.state, progress)
         final, final_std = _final_evaluation(
-            config, backend, state, obs_stats, confirm_returns if progress.solved else None
+            config, backend, snapshot, confirm_returns if progress.solved else None
         )
     finally:
         backend.close()
@@ -271,7 +261,7 @@ def _run(
         f"ES on {config.env} (seed {config.seed})",
         config.target_return,
     )
-    generations = state.generation + int(progress.solved)  # a solving generation is not told
+    generations = snapshot.generation + int(progress.solved)  # a solving generation is not told
     log(
         f"stopped: {stop_reason} after {generations} generations, "
         f"{progress.env_steps:,} env steps, {progress.seconds:.2f} s of training"
@@ -282,7 +272,7 @@ def _run(
     )
     return TrainResult(
         run.path,
-        state.params,
+        snapshot.state.params,
         generations,
         progress.env_steps,
         progress.seconds,
@@ -294,25 +284,12 @@ def _run(
 
 
 def _final_evaluation(
-    config: ESConfig,
-    backend: Backend,
-    state: ESState,
-    obs_stats: ObservationStats,
-    confirm_returns: np.ndarray | None,
+    config: ESConfig, backend: Backend, snapshot: Snapshot, confirm_returns: np.ndarray | None
 ):
     """Mean and std over `target_episodes`; a successful confirmation already is one."""
     returns = confirm_returns
     if returns is None:
-        obs_norm = obs_stats.normalizer() if config.obs_norm else None
-        returns, _ = evaluate_mean(
-            backend,
-            config,
-            state.params,
-            obs_norm,
-            state.generation,
-            config.target_episodes,
-            FINAL_STREAM,
-        )
+        returns, _ = evaluate_mean(backend, snapshot, config.target_episodes, FINAL_STREAM)
     return float(returns.mean()), float(returns.std())
 
 

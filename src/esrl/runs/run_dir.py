@@ -33,15 +33,21 @@ class RunDir:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return Path("runs") / f"{algo}-{env.replace('/', '_')}-seed{seed}-{stamp}"
 
+    @staticmethod
+    def check_new(path: Path | str) -> None:
+        """Refuse a path that already holds files, so nothing is lost."""
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UserError(
+                f"{path} already exists and is not empty; "
+                f"continue it with --resume {path} or choose another --out"
+            )
+
     @classmethod
     def create(cls, path: Path | str, algo: str, config: Any) -> "RunDir":
-        """A new run directory; refuses one that already holds files, so nothing is lost."""
+        """A new run directory holding the config of the run about to start."""
+        cls.check_new(path)
         run = cls(path)
-        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())):
-            raise UserError(
-                f"{run.path} already exists and is not empty; "
-                f"continue it with --resume {run.path} or choose another --out"
-            )
         run.path.mkdir(parents=True, exist_ok=True)
         payload = {"algo": algo, "config": to_dict(config)}
         tmp = run.config_path.with_suffix(".tmp")

@@ -1,0 +1,94 @@
+"""The Ray backend on one real three-node Ray cluster shared by these tests."""
+
+import socket
+import time
+
+import numpy as np
+import pytest
+
+import esrl
+from esrl.es.trainer import resume_es
+
+from .conftest import SMALL_NOISE, run_cli
+from .ray_helpers import GENERATIONS, cluster, config, metrics, quiet
+
+
+@pytest.fixture(scope="module")
+def serial_params(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "run"
+    return esrl.train_es(config(backend="serial"), out, log=quiet).params
+
+
+@pytest.fixture(scope="module")
+def three_nodes():
+    with cluster(worker_nodes=2) as c:
+        yield c
+
+
+def test_training_spreads_over_nodes_and_matches_serial_bitwise(
+    three_nodes, serial_params, tmp_path
+):
+    result = esrl.train_es(config(backend="ray"), tmp_path / "ray", log=quiet)
+    records = metrics(tmp_path / "ray")
+    assert result.generations == GENERATIONS
+    assert max(r["nodes"] for r in records) >= 2
+    np.testing.assert_array_equal(result.params, serial_params)
+    # seed-only traffic: the full state crosses once per worker, then only O(population)
+    assert sum(r["resyncs"] for r in records) <= 3
+
+
+def _steady_bytes(records: list[dict]) -> float:
+    steady = [r["bytes_to_workers"] + r["bytes_from_workers"] for r in records[1:]]
+    assert all(r["sync_bytes"] == 0 for r in records[2:])
+    return float(np.mean(steady))
+
+
+def test_bytes_per_generation_do_not_grow_with_parameter_count(three_nodes, tmp_path):
+    small = esrl.train_es(config(backend="ray", generations=4), tmp_path / "s", log=quiet)
+    big_config = config(backend="ray", generations=4, hidden=(104, 104))
+    big = esrl.train_es(big_config, tmp_path / "b", log=quiet)
+    assert len(big.params) > 100 * len(small.params)
+    small_records, big_records = metrics(tmp_path / "s"), metrics(tmp_path / "b")
+    assert _steady_bytes(big_records) < 1.2 * _steady_bytes(small_records)
+    # a resync does carry the parameters (and the optimizer moments)
+    assert big_records[0]["sync_bytes"] > 3 * 4 * len(big.params)
+
+
+def test_a_driver_resumes_on_ray_from_its_checkpoint(three_nodes, serial_params, tmp_path):
+    out = tmp_path / "ray"
+    esrl.train_es(config(backend="ray", generations=3), out, log=quiet)
+    result = resume_es(out, {"generations": GENERATIONS}, log=quiet)
+    assert result.generations == GENERATIONS
+    np.testing.assert_array_equal(result.params, serial_params)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_or_malformed_addresses_fail_in_one_line(tmp_path):
+    base = ["train", "es", "--backend", "ray", "--noise-size", str(SMALL_NOISE)]
+    for address in (f"127.0.0.1:{_free_port()}", "no-port-here"):
+        out = tmp_path / address.replace(":", "_")
+        result = run_cli(*base, "--ray-address", address, "--out", str(out), timeout=60)
+        assert result.returncode == 2
+        assert result.stderr.startswith("esrl: error:") and result.stderr.count("\n") == 1
+        assert not out.exists()
+
+
+def test_a_port_that_is_not_ray_times_out_after_ray_timeout(tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    address = f"127.0.0.1:{silent.getsockname()[1]}"
+    out = tmp_path / "never"
+    started = time.monotonic()
+    base = ["train", "es", "--backend", "ray", "--noise-size", str(SMALL_NOISE)]
+    result = run_cli(*base, "--ray-address", address, "--ray-timeout", "3", "--out", str(out))
+    silent.close()
+    assert result.returncode == 2
+    assert "did not answer within 3 s" in result.stderr.splitlines()[-1]
+    assert time.monotonic() - started < 30
+    assert not out.exists()

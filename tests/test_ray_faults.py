@@ -1,0 +1,53 @@
+"""The Ray backend keeps training through lost and added nodes and worker processes.
+
+Each test owns its cluster, since it changes it.
+"""
+
+import os
+import signal
+import subprocess
+import threading
+
+import numpy as np
+
+import esrl
+
+from .ray_helpers import GENERATIONS, NODE, cluster, config, metrics, quiet
+
+
+def _kill_one_worker_process() -> None:
+    found = subprocess.run(["pgrep", "-f", "ray::EvaluationWorker"], capture_output=True, text=True)
+    os.kill(int(found.stdout.split()[0]), signal.SIGKILL)
+
+
+def test_lost_nodes_and_worker_processes_lose_no_generation(tmp_path):
+    serial = esrl.train_es(config(backend="serial"), tmp_path / "serial", log=quiet)
+
+    def faults(line: str) -> None:
+        # Logged after generation k: the fault lands while generation k + 1 is running.
+        if line.startswith("gen    1"):  # every node has run a task by now
+            threading.Timer(0.05, c.remove_node, args=(workers[0],)).start()
+        if line.startswith("gen    3"):
+            threading.Timer(0.05, _kill_one_worker_process).start()
+
+    with cluster(worker_nodes=2) as (c, workers):
+        result = esrl.train_es(config(backend="ray"), tmp_path / "ray", log=faults)
+    records = metrics(tmp_path / "ray")
+    assert [r["generation"] for r in records] == list(range(GENERATIONS))
+    assert sum(r["lost_workers"] for r in records) >= 2
+    assert sum(r["redone_tasks"] for r in records) >= 2
+    np.testing.assert_array_equal(result.params, serial.params)
+
+
+def test_a_node_that_joins_mid_run_gets_work(tmp_path):
+    def add_a_node(line: str) -> None:
+        if line.startswith("gen    1"):
+            c.add_node(**NODE)
+
+    with cluster(worker_nodes=0) as (c, _):
+        run_config = config(backend="ray", generations=GENERATIONS + 4)
+        result = esrl.train_es(run_config, tmp_path / "ray", log=add_a_node)
+    records = metrics(tmp_path / "ray")
+    assert records[0]["workers"] == 1 and records[0]["nodes"] == 1
+    assert records[-1]["workers"] == 2 and records[-1]["nodes"] == 2
+    assert result.generations == GENERATIONS + 4
