@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +71,25 @@ def test_weight_decay_shrinks_parameters_when_returns_are_flat():
     state = es.init(np.full(4, 2.0))
     state = es.tell(state, es.ask(state), np.zeros((3, 2)))
     np.testing.assert_allclose(state.params, 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
+
+
+def test_gradient_bits_do_not_depend_on_the_number_of_blas_threads():
+    # A Ray worker replays `tell` with one thread while the driver may use many.
+    script = (
+        "import hashlib, numpy as np\n"
+        "from esrl.es.noise import NoiseTable\n"
+        "from esrl.es.strategy import antithetic_gradient\n"
+        "noise = NoiseTable.in_memory(0, 2**22)\n"
+        "rng = np.random.default_rng(1)\n"
+        "idx = noise.sample_indices(rng, 11650, 512)\n"
+        "g = antithetic_gradient(noise, idx, rng.standard_normal(512), 11650, 0.1)\n"
+        "print(hashlib.sha256(g.tobytes()).hexdigest())\n"
+    )
+    digests = set()
+    for threads in ("1", "2", "4"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

@@ -24,6 +24,7 @@ import os
 import pickle
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -112,17 +113,23 @@ def connect(config: ESConfig) -> bool:
             f"cannot reach a Ray cluster at {address} ({getattr(exc, 'strerror', None) or exc}); "
             f"start one with `ray start --head`, or check --ray-address and that the port is open"
         ) from None
-    # Something answers on that port, but ray.init blocks for minutes if it is not
-    # Ray's GCS: a watchdog turns that into one error line after --ray-timeout.
-    watchdog = threading.Timer(config.ray_timeout, _give_up, args=(address, config.ray_timeout))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        ray.init(address=address, **options)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UserError(f"cannot join the Ray cluster at {address}: {exc}") from None
-    finally:
-        watchdog.cancel()
+    # Something answers on that port, but ray.init blocks for minutes, logging a
+    # warning every few seconds, if it is not Ray's GCS: Ray's native log lines are
+    # held back while it connects, and a watchdog gives one error line after
+    # --ray-timeout.
+    with _stderr_held_back() as real_stderr:
+        watchdog = threading.Timer(config.ray_timeout, _give_up, (real_stderr, address, config))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise UserError(
+                f"cannot join the Ray cluster at {address}: {exc} (a cluster started with "
+                "RAY_AUTH_MODE=token needs the same setting and token here)"
+            ) from None
+        finally:
+            watchdog.cancel()
     return False
 
 
@@ -143,12 +150,29 @@ def _resolve_address(address: str) -> str:
     return resolved
 
 
-def _give_up(address: str, timeout: float) -> None:
-    sys.stderr.write(
-        f"esrl: error: the Ray cluster at {address} did not answer within {timeout:g} s "
-        f"(is it a Ray head node's GCS port? see --ray-timeout)\n"
-    )
+@contextlib.contextmanager
+def _stderr_held_back():
+    """Send file descriptor 2 (where Ray's native code logs) to a temp file meanwhile."""
     sys.stderr.flush()
+    real_stderr = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as held_back:
+            os.dup2(held_back.fileno(), 2)
+            try:
+                yield real_stderr
+            finally:
+                sys.stderr.flush()
+                os.dup2(real_stderr, 2)
+    finally:
+        os.close(real_stderr)
+
+
+def _give_up(stderr_fd: int, address: str, config: ESConfig) -> None:
+    message = (
+        f"esrl: error: the Ray cluster at {address} did not answer within "
+        f"{config.ray_timeout:g} s (is it a Ray head node's GCS port? see --ray-timeout)\n"
+    )
+    os.write(stderr_fd, message.encode())
     os._exit(2)  # ray.init holds the main thread in native code; nothing was written yet
 
 

@@ -41,11 +41,17 @@ def generation_rng(seed: int, generation: int, *stream: int) -> np.random.Genera
 def antithetic_gradient(
     noise: NoiseTable, indices: np.ndarray, weights: np.ndarray, num_params: int, sigma: float
 ) -> np.ndarray:
-    """sum_i weights_i * eps_i / (2 n sigma), with eps_i the noise slice at indices[i]."""
+    """sum_i weights_i * eps_i / (2 n sigma), with eps_i the noise slice at indices[i].
+
+    einsum, not `weights @ rows`: multithreaded BLAS splits this reduction by thread
+    count, so the bits of the result would depend on the machine's cores, and a
+    Ray worker replaying the update would disagree with the driver.
+    """
     grad = np.zeros(num_params, dtype=np.float32)
     for start in range(0, len(indices), WEIGHTED_SUM_BATCH):
         rows = noise.stack(indices[start : start + WEIGHTED_SUM_BATCH], num_params)
-        grad += weights[start : start + WEIGHTED_SUM_BATCH].astype(np.float32) @ rows
+        batch = weights[start : start + WEIGHTED_SUM_BATCH].astype(np.float32)
+        grad += np.einsum("i,ij->j", batch, rows)
     return grad / np.float32(2 * len(indices) * sigma)
 
 
