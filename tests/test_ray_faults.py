@@ -1,6 +1,6 @@
 """The Ray backend keeps training through lost and added nodes and worker processes.
 
-Each test owns its cluster, since it changes it.
+Each test owns its cluster (or Ray instance), since it changes it.
 """
 
 import os
@@ -12,6 +12,7 @@ import numpy as np
 
 import esrl
 
+from .conftest import SMALL_NOISE, run_cli
 from .ray_helpers import GENERATIONS, NODE, cluster, config, metrics, quiet
 
 
@@ -51,3 +52,17 @@ def test_a_node_that_joins_mid_run_gets_work(tmp_path):
     assert records[0]["workers"] == 1 and records[0]["nodes"] == 1
     assert records[-1]["workers"] == 2 and records[-1]["nodes"] == 2
     assert result.generations == GENERATIONS + 4
+
+
+def test_cli_without_an_address_starts_a_local_ray_instance(tmp_path):
+    args = ["train", "es", "--generations", "3", "--noise-size", str(SMALL_NOISE)]
+    args += ["--target-return", "inf", "--target-episodes", "5", "--pairs-per-task", "8"]
+    on_ray = run_cli(*args, "--backend", "ray", "--workers", "2", "--out", str(tmp_path / "r"))
+    assert on_ray.returncode == 0, on_ray.stderr
+    serial = run_cli(*args, "--out", str(tmp_path / "s"))
+    assert serial.returncode == 0, serial.stderr
+    records = metrics(tmp_path / "r")
+    assert [r["workers"] for r in records][-1] == 2
+    np.testing.assert_array_equal(
+        esrl.load_params(tmp_path / "r"), esrl.load_params(tmp_path / "s")
+    )
