@@ -53,7 +53,7 @@ def _train_es(args: argparse.Namespace) -> None:
             raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
         resume_es(args.resume, given)
     else:
-        train_es(ESConfig(**given), args.out)
+        train_es(ESConfig.for_env(given.pop("env", ESConfig.env), **given), args.out)
 
 
 def _eval(args: argparse.Namespace) -> None:

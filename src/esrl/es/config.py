@@ -20,6 +20,14 @@ class ESConfig:
     l2_coeff: float = opt(0.005, "L2 weight decay coefficient")
     # policy and episodes
     hidden: tuple[int, ...] = opt((16,), "hidden layer sizes of the tanh MLP, e.g. 32,32")
+    network: str = opt(
+        "auto",
+        "policy network: mlp for vector observations; cnn or dense for Atari frames "
+        "(auto: mlp, or cnn for Atari)",
+        choices=("auto", "mlp", "cnn", "dense"),
+    )
+    frame_size: int = opt(42, "Atari: frames are resized to SIZE x SIZE grayscale")
+    frame_skip: int = opt(4, "Atari: emulator frames per action (max-pooled over the last two)")
     obs_norm: bool = opt(False, "normalise observations with running mean/std (clip +-5)")
     action_noise: float = opt(0.0, "std of Gaussian noise added to actions (logits if discrete)")
     episode_steps: int = opt(0, "cap on steps per episode (0: the env's own limit)")
@@ -70,6 +78,8 @@ class ESConfig:
             "learning_rate": self.learning_rate,
             "pairs_per_task": self.pairs_per_task,
             "noise_size": self.noise_size,
+            "frame_size": self.frame_size,
+            "frame_skip": self.frame_skip,
             "generations": self.generations,
             "target_episodes": self.target_episodes,
         }
@@ -98,6 +108,41 @@ class ESConfig:
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
 
+    @classmethod
+    def for_env(cls, env: str, **overrides) -> "ESConfig":
+        """The tuned defaults for `env` (see PRESETS), then `overrides` on top."""
+        return cls(**{"env": env, **preset_for(env), **overrides})
+
     @property
     def pairs(self) -> int:
         return self.population // 2
+
+
+# Tuned defaults per game, applied by `ESConfig.for_env` and by the CLI's --env
+# under any flag given explicitly. Pong: the ES paper's sigma, learning rate and
+# L2 (Salimans et al. 2017, Atari); a population that fits a 2-core laptop.
+ATARI_PRESET = dict(
+    population=48,
+    sigma=0.02,
+    learning_rate=0.01,
+    l2_coeff=0.005,
+    pairs_per_task=12,
+    eval_episodes=2,
+    network="cnn",
+    frame_size=42,
+    frame_skip=4,
+    episode_steps=2500,
+    target_episodes=10,
+    generations=100_000,
+    max_seconds=3600.0,
+)
+PRESETS = {"pong": ATARI_PRESET}
+
+
+def preset_for(env: str) -> dict:
+    from esrl.envs.atari import game_name
+
+    game = game_name(env)
+    if game is None:
+        return {}
+    return dict(PRESETS.get(game, ATARI_PRESET))

@@ -12,13 +12,19 @@ task), so results are identical whatever the number of workers.
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from esrl.envs.atari import MAX_FRAMES_PER_GAME, game_name, make_atari
 from esrl.envs.vector import env_info, make_vector_env, seed_from
+from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.noise import NoiseTable
 from esrl.es.observation_stats import ObservationStats
 from esrl.es.strategy import perturb
 from esrl.policies import MLPPolicy, make_action_head
+from esrl.policies.conv import ConvPolicy
+
+ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as DeepMind's
 
 # Streams keep the episodes of different uses of one generation independent.
 TRAIN_STREAM, CONFIRM_STREAM, FINAL_STREAM = 0, 1, 2
@@ -56,7 +62,20 @@ class GenerationResult:
         return int(self.lengths.sum() + self.eval_lengths.sum())
 
 
-def build_policy(config: ESConfig) -> MLPPolicy:
+def build_policy(config: ESConfig) -> MLPPolicy | ConvPolicy:
+    """The network for the config's env: an MLP on vectors, a CNN (or dense) on Atari frames."""
+    if game_name(config.env):
+        if config.network == "mlp":
+            raise UserError("--network mlp is for vector observations; Atari takes cnn or dense")
+        if config.obs_norm:
+            raise UserError("--obs-norm is for vector observations, not Atari frames")
+        env = make_atari(config.env, 1, size=config.frame_size, frameskip=config.frame_skip)
+        num_actions = env.num_actions
+        env.close()
+        arch = "cnn" if config.network == "auto" else config.network
+        return ConvPolicy((4, config.frame_size, config.frame_size), num_actions, arch)
+    if config.network not in ("auto", "mlp"):
+        raise UserError(f"--network {config.network} is for Atari frames; vectors take mlp")
     info = env_info(config.env)
     return MLPPolicy(
         info.observation_space.shape[0], make_action_head(info.action_space), tuple(config.hidden)
@@ -133,14 +152,28 @@ class Evaluator:
         self.config = config
         self.noise = noise
         self.policy = build_policy(config)
-        self.obs_dim = self.policy.obs_dim
-        cap = config.episode_steps or env_info(config.env).max_episode_steps or 10_000
-        self.step_cap = cap
+        self.stats_shape = self.policy.stats_shape
+        self.atari = game_name(config.env) is not None
+        if self.atari:
+            torch.set_num_threads(1)  # ALE's C++ threads use the other cores
+        if self.atari:
+            default_cap = MAX_FRAMES_PER_GAME // config.frame_skip
+        else:
+            default_cap = env_info(config.env).max_episode_steps or 10_000
+        self.step_cap = config.episode_steps or default_cap
         self._envs = {}
 
     def _env(self, num_envs: int):
         if num_envs not in self._envs:
-            self._envs[num_envs] = make_vector_env(self.config.env, num_envs)
+            cfg = self.config
+            if self.atari:
+                env = make_atari(
+                    cfg.env, num_envs, size=cfg.frame_size, frameskip=cfg.frame_skip, noop_max=0
+                )
+                env.reset(seed=0)  # the only seeded reset: see `evaluate`
+                self._envs[num_envs] = env
+            else:
+                self._envs[num_envs] = make_vector_env(cfg.env, num_envs)
         return self._envs[num_envs]
 
     def evaluate(
@@ -153,21 +186,31 @@ class Evaluator:
             perturb(params, self.noise, task.indices, task.signs, cfg.sigma), mean, inv_std
         )
         env = self._env(members)
-        obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
         action_rng = np.random.default_rng([cfg.seed, task.generation, task.task_id, task.stream])
+        if self.atari:
+            # Re-seeding ALE reloads the ROM (0.4 s for 8 games); an unseeded reset
+            # restarts every game in the same state whatever was played before, and
+            # the episode's randomness is its number of no-op starts, drawn here.
+            obs, _ = env.reset()
+            noops = action_rng.integers(0, ATARI_NOOP_MAX + 1, members)
+        else:
+            obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
+            noops = np.zeros(members, np.int64)
 
         returns = np.zeros(members)
         lengths = np.zeros(members, np.int64)
         active = np.ones(members, bool)
         track = cfg.obs_norm
-        obs_sum, obs_sumsq, obs_count = np.zeros(self.obs_dim), np.zeros(self.obs_dim), 0
-        for _ in range(self.step_cap):
+        obs_sum, obs_sumsq, obs_count = np.zeros(self.stats_shape), np.zeros(self.stats_shape), 0
+        for t in range(self.step_cap):
             if track:
                 seen = obs[active].astype(np.float64)
                 obs_sum += seen.sum(axis=0)
                 obs_sumsq += np.square(seen).sum(axis=0)
                 obs_count += len(seen)
             actions = self.policy.act(prepared, obs, cfg.action_noise, action_rng)
+            if t < ATARI_NOOP_MAX:
+                actions = np.where(t < noops, 0, actions)  # action 0 is NOOP in every game
             obs, reward, terminated, truncated, _ = env.step(actions)
             returns += np.where(active, reward, 0.0)
             lengths += active

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from esrl.backends import Backend, make_backend
+from esrl.envs.atari import game_name
 from esrl.envs.vector import env_info
 from esrl.errors import NonFiniteReturnError, UserError
 from esrl.es.config import ESConfig
@@ -64,9 +65,10 @@ class Progress:
 def resolve(config: ESConfig) -> ESConfig:
     """Validate and fill env-dependent defaults, so the saved config says what ran."""
     config.validate()
-    info = env_info(config.env)
+    build_policy(config)  # a clear error now for an env or network we cannot use
     if config.target_return is None:
-        target = info.reward_threshold if info.reward_threshold is not None else math.inf
+        threshold = None if game_name(config.env) else env_info(config.env).reward_threshold
+        target = threshold if threshold is not None else math.inf
         config = replace(config, target_return=float(target))
     return config
 
@@ -88,7 +90,7 @@ def train_es(
     noise = NoiseTable.shared(config.seed, config.noise_size)
     params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
     strategy = build_strategy(config, noise, policy.num_params)
-    snapshot = Snapshot(strategy.init(params), ObservationStats.zeros((policy.obs_dim,)))
+    snapshot = Snapshot(strategy.init(params), ObservationStats.zeros(policy.stats_shape))
     return _run(config, run, backend, strategy, snapshot, Progress(), log, resumed=False)
 
 

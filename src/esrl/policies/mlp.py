@@ -25,6 +25,7 @@ class PreparedMLP:
 class MLPPolicy:
     def __init__(self, obs_dim: int, head: ActionHead, hidden: tuple[int, ...] = (16,)):
         self.obs_dim = obs_dim
+        self.stats_shape = (obs_dim,)  # running observation statistics, for --obs-norm
         self.head = head
         self.sizes = [obs_dim, *hidden, head.num_outputs]
         self.shapes = list(zip(self.sizes[:-1], self.sizes[1:], strict=True))

@@ -1,0 +1,208 @@
+"""Atari games from ale-py, whose wheel carries the ROMs.
+
+Batched play uses `ale_py.vector_env.AtariVectorEnv`: C++ threads do frame skip,
+max-pooling, grayscale, resize, frame stacking and no-op starts. Its defaults are
+not DeepMind's, so every constructor here sets them explicitly:
+
+- `reward_clipping=False` always: rewards are the raw game score, and an algorithm
+  that wants clipped rewards clips them itself (`AtariBatch(clip_rewards=True)`);
+- `episodic_life=False` always (ALE's version restarts the whole game on a life
+  loss); a life loss can instead be reported as a terminal for training while the
+  game goes on (`life_loss_terminal=True`), and a full game is what counts as an
+  episode for scores (`info["game_score"]`).
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import gymnasium as gym
+import numpy as np
+
+from esrl.errors import UserError
+
+ROM_LIST_HINT = (
+    'list the games with `python -c "import ale_py.roms; print(ale_py.roms.get_all_rom_ids())"`'
+)
+MAX_FRAMES_PER_GAME = 108_000  # 30 minutes of play, the usual cap
+
+
+@cache
+def _roms() -> frozenset[str]:
+    from ale_py import roms
+
+    return frozenset(roms.get_all_rom_ids())
+
+
+def game_name(env_id: str) -> str | None:
+    """ROM name for 'pong', 'Pong', 'PongNoFrameskip-v4' or 'ALE/Pong-v5'; None if not a game.
+
+    An id that is clearly meant as Atari (ALE/..., ...NoFrameskip...) but names no
+    ROM is a UserError listing where to find valid names.
+    """
+    name = re.sub(r"-v\d+$", "", env_id.removeprefix("ALE/"))
+    name = re.sub(r"(NoFrameskip|Deterministic)$", "", name)
+    snake = name if name.islower() else re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    if snake in _roms():
+        return snake
+    if env_id.startswith("ALE/") or "NoFrameskip" in env_id:
+        raise UserError(f"{env_id!r} names no Atari game known to ale-py; {ROM_LIST_HINT}")
+    return None
+
+
+@dataclass(frozen=True)
+class AtariSettings:
+    """Preprocessing of one run; the defaults are DeepMind's (Nature DQN)."""
+
+    size: int = 84
+    stack: int = 4
+    frameskip: int = 4
+    noop_max: int = 30
+    repeat_action_probability: float = 0.0
+    max_frames: int = MAX_FRAMES_PER_GAME
+
+
+def make_atari(
+    game: str,
+    num_envs: int,
+    *,
+    size: int = 84,
+    stack: int = 4,
+    frameskip: int = 4,
+    noop_max: int = 30,
+    repeat_action_probability: float = 0.0,
+    max_frames: int = MAX_FRAMES_PER_GAME,
+    num_threads: int = 0,
+    batch_size: int = 0,
+    life_loss_terminal: bool = False,
+    clip_rewards: bool = False,
+    channels_last: bool = False,
+) -> "AtariBatch":
+    """`num_envs` games played in ALE's C++ threads; observations (N, stack, size, size) uint8.
+
+    `game` may be any id `game_name` understands. `batch_size` < `num_envs` makes
+    step/send/recv asynchronous (the first `batch_size` games to finish a step).
+    """
+    from ale_py.vector_env import AtariVectorEnv
+
+    rom = game_name(game)
+    if rom is None:
+        raise UserError(f"{game!r} is not an Atari game known to ale-py; {ROM_LIST_HINT}")
+    if size <= 0 or stack <= 0 or frameskip <= 0 or num_envs <= 0:
+        raise UserError("Atari size, stack, frameskip and number of envs must be positive")
+    env = AtariVectorEnv(
+        rom,
+        num_envs,
+        batch_size=batch_size,
+        num_threads=num_threads,
+        img_height=size,
+        img_width=size,
+        stack_num=stack,
+        frameskip=frameskip,
+        noop_max=noop_max,
+        repeat_action_probability=repeat_action_probability,
+        max_num_frames_per_episode=max_frames,
+        reward_clipping=False,
+        episodic_life=False,
+        life_loss_info=True,  # terminated on a life loss; AtariBatch decides what it means
+        use_fire_reset=True,
+    )
+    return AtariBatch(env, life_loss_terminal, clip_rewards, channels_last)
+
+
+def make_pong(num_envs: int | None = None, **kwargs) -> "gym.Env | AtariBatch":
+    """Pong as in the course notebook: 42x42 grayscale frames, the last 4 stacked.
+
+    With no `num_envs`, one gymnasium env whose observation is (4, 42, 42) uint8;
+    with `num_envs`, the batched `make_atari` equivalent. Both run the same C++
+    preprocessing, so a policy sees the same frames in either.
+    """
+    batch = make_atari("pong", num_envs or 1, size=42, stack=4, **kwargs)
+    return batch if num_envs is not None else SingleGame(batch)
+
+
+def nature_dqn_env(env_id: str, nenvs: int, **kwargs) -> "AtariBatch":
+    """The A2C notebook's env: (nenvs, 84, 84, 4) uint8 observations, DeepMind preprocessing.
+
+    For training: a life loss is a terminal (the game goes on) and rewards are
+    clipped to their sign; the raw per-game score is in `info["game_score"]`.
+    """
+    options = dict(size=84, stack=4, life_loss_terminal=True, clip_rewards=True)
+    return make_atari(env_id, nenvs, channels_last=True, **{**options, **kwargs})
+
+
+class AtariBatch(gym.vector.VectorWrapper):
+    """Adds full-game score accounting and the training conventions on top of ALE.
+
+    `info["game_score"]` holds, for each env whose game ended at this step, its raw
+    score over the whole game (all lives); NaN elsewhere. `info["raw_reward"]` is
+    the unclipped reward. `terminated` is a life loss or a game end when
+    `life_loss_terminal`, else only a game end; `info["game_over"]` is always the
+    game end.
+    """
+
+    def __init__(self, env, life_loss_terminal: bool, clip_rewards: bool, channels_last: bool):
+        super().__init__(env)
+        self.life_loss_terminal = life_loss_terminal
+        self.clip_rewards = clip_rewards
+        self.channels_last = channels_last
+        self._scores = np.zeros(env.num_envs)
+        self._resetting = np.zeros(env.num_envs, bool)  # next step of this env is a reset
+        if channels_last:
+            stack, height, width = env.single_observation_space.shape
+            self.single_observation_space = gym.spaces.Box(0, 255, (height, width, stack), np.uint8)
+            self.observation_space = gym.vector.utils.batch_space(
+                self.single_observation_space, env.num_envs
+            )
+
+    @property
+    def num_actions(self) -> int:
+        return int(self.env.single_action_space.n)
+
+    def _obs(self, obs: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(obs.transpose(0, 2, 3, 1)) if self.channels_last else obs
+
+    def reset(self, *, seed=None, options=None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._scores[:] = 0.0
+        self._resetting[:] = False
+        return self._obs(obs), info
+
+    def step(self, actions):
+        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions))
+        ids = info.get("env_id", np.arange(len(reward)))
+        reward = np.where(self._resetting[ids], 0.0, reward).astype(np.float64)
+        game_over = (terminated & (info["lives"] == 0)) | truncated
+        self._scores[ids] += reward
+        info = dict(info)
+        info["raw_reward"] = reward
+        info["game_over"] = game_over
+        info["game_score"] = np.where(game_over, self._scores[ids], np.nan)
+        self._scores[ids] = np.where(game_over, 0.0, self._scores[ids])
+        self._resetting[ids] = game_over
+        if not self.life_loss_terminal:
+            terminated = terminated & game_over
+        if self.clip_rewards:
+            reward = np.sign(reward)
+        return self._obs(obs), reward, terminated, truncated, info
+
+
+class SingleGame(gym.Env):
+    """One game of an `AtariBatch` as a plain gymnasium env (for notebooks and videos)."""
+
+    def __init__(self, batch: AtariBatch):
+        self.batch = batch
+        self.observation_space = batch.single_observation_space
+        self.action_space = batch.env.single_action_space
+
+    def reset(self, *, seed=None, options=None):
+        obs, info = self.batch.reset(seed=seed)
+        return obs[0], {k: v[0] for k, v in info.items()}
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.batch.step(np.array([action], np.int64))
+        single = {k: v[0] for k, v in info.items()}
+        return obs[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), single
+
+    def close(self):
+        self.batch.close()
