@@ -131,6 +131,36 @@ def nature_dqn_env(env_id: str, nenvs: int, **kwargs) -> "AtariBatch":
     return make_atari(env_id, nenvs, channels_last=True, **{**options, **kwargs})
 
 
+@cache
+def reference_frame_stats(
+    game: str, size: int, frameskip: int, floor: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel mean and 1/std of frames (scaled to [0, 1]) from random play, fixed seed.
+
+    A fixed input normalisation in the spirit of the ES paper's virtual batch norm:
+    the background goes to zero and what moves (ball, paddles) stands out, so that
+    perturbed policies differ in how they react to the game rather than all seeing
+    a near-constant gray picture. Deterministic: every process computes the same.
+    """
+    env = make_atari(game, 8, size=size, frameskip=frameskip, noop_max=0)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    total = np.zeros(env.single_observation_space.shape)
+    total_sq = np.zeros_like(total)
+    count = 0
+    for step in range(256):
+        obs, *_ = env.step(rng.integers(0, env.num_actions, env.num_envs))
+        if step % 4 == 0:
+            frames = obs.astype(np.float64) / 255.0
+            total += frames.sum(axis=0)
+            total_sq += np.square(frames).sum(axis=0)
+            count += len(frames)
+    env.close()
+    mean = total / count
+    std = np.sqrt(np.maximum(total_sq / count - np.square(mean), 0.0))
+    return mean.astype(np.float32), (1.0 / np.maximum(std, floor)).astype(np.float32)
+
+
 class AtariBatch(gym.vector.VectorWrapper):
     """Adds full-game score accounting and the training conventions on top of ALE.
 
@@ -169,7 +199,15 @@ class AtariBatch(gym.vector.VectorWrapper):
         return self._obs(obs), info
 
     def step(self, actions):
-        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions))
+        self.send(actions)
+        return self.recv()
+
+    def send(self, actions) -> None:
+        """Start a step in ALE's threads and return at once (pair with `recv`)."""
+        self.env.send(np.asarray(actions))
+
+    def recv(self):
+        obs, reward, terminated, truncated, info = self.env.recv()
         ids = info.get("env_id", np.arange(len(reward)))
         reward = np.where(self._resetting[ids], 0.0, reward).astype(np.float64)
         game_over = (terminated & (info["lives"] == 0)) | truncated

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from esrl.envs.atari import MAX_FRAMES_PER_GAME, game_name, make_atari
+from esrl.envs.atari import MAX_FRAMES_PER_GAME, game_name, make_atari, reference_frame_stats
 from esrl.envs.vector import env_info, make_vector_env, seed_from
 from esrl.errors import UserError
 from esrl.es.config import ESConfig
@@ -73,7 +73,10 @@ def build_policy(config: ESConfig) -> MLPPolicy | ConvPolicy:
         num_actions = env.num_actions
         env.close()
         arch = "cnn" if config.network == "auto" else config.network
-        return ConvPolicy((4, config.frame_size, config.frame_size), num_actions, arch)
+        frame_norm = reference_frame_stats(
+            game_name(config.env), config.frame_size, config.frame_skip
+        )
+        return ConvPolicy((4, config.frame_size, config.frame_size), num_actions, arch, frame_norm)
     if config.network not in ("auto", "mlp"):
         raise UserError(f"--network {config.network} is for Atari frames; vectors take mlp")
     info = env_info(config.env)
@@ -163,18 +166,19 @@ class Evaluator:
         self.step_cap = config.episode_steps or default_cap
         self._envs = {}
 
-    def _env(self, num_envs: int):
-        if num_envs not in self._envs:
+    def _env(self, num_envs: int, slot: int = 0):
+        key = (num_envs, slot)
+        if key not in self._envs:
             cfg = self.config
             if self.atari:
                 env = make_atari(
                     cfg.env, num_envs, size=cfg.frame_size, frameskip=cfg.frame_skip, noop_max=0
                 )
                 env.reset(seed=0)  # the only seeded reset: see `evaluate`
-                self._envs[num_envs] = env
+                self._envs[key] = env
             else:
-                self._envs[num_envs] = make_vector_env(cfg.env, num_envs)
-        return self._envs[num_envs]
+                self._envs[key] = make_vector_env(cfg.env, num_envs)
+        return self._envs[key]
 
     def evaluate(
         self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, task: Task
@@ -185,32 +189,23 @@ class Evaluator:
         prepared = self.policy.prepare(
             perturb(params, self.noise, task.indices, task.signs, cfg.sigma), mean, inv_std
         )
-        env = self._env(members)
         action_rng = np.random.default_rng([cfg.seed, task.generation, task.task_id, task.stream])
         if self.atari:
-            # Re-seeding ALE reloads the ROM (0.4 s for 8 games); an unseeded reset
-            # restarts every game in the same state whatever was played before, and
-            # the episode's randomness is its number of no-op starts, drawn here.
-            obs, _ = env.reset()
-            noops = action_rng.integers(0, ATARI_NOOP_MAX + 1, members)
-        else:
-            obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
-            noops = np.zeros(members, np.int64)
-
+            return self._play_atari(prepared, task, action_rng)
+        env = self._env(members)
+        obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
         returns = np.zeros(members)
         lengths = np.zeros(members, np.int64)
         active = np.ones(members, bool)
         track = cfg.obs_norm
         obs_sum, obs_sumsq, obs_count = np.zeros(self.stats_shape), np.zeros(self.stats_shape), 0
-        for t in range(self.step_cap):
+        for _ in range(self.step_cap):
             if track:
                 seen = obs[active].astype(np.float64)
                 obs_sum += seen.sum(axis=0)
                 obs_sumsq += np.square(seen).sum(axis=0)
                 obs_count += len(seen)
             actions = self.policy.act(prepared, obs, cfg.action_noise, action_rng)
-            if t < ATARI_NOOP_MAX:
-                actions = np.where(t < noops, 0, actions)  # action 0 is NOOP in every game
             obs, reward, terminated, truncated, _ = env.step(actions)
             returns += np.where(active, reward, 0.0)
             lengths += active
@@ -223,6 +218,59 @@ class Evaluator:
             lengths,
             ObservationStats(obs_sum, obs_sumsq, float(obs_count)),
             executed_steps=int(lengths.max()) * members,
+        )
+
+    def _play_atari(self, prepared, task: Task, action_rng: np.random.Generator) -> TaskResult:
+        """The members in two halves, each its own ALE batch, so that one half's emulation
+        (ALE's C++ threads) overlaps the other half's forward pass (this thread).
+
+        Re-seeding ALE reloads the ROM (0.4 s for 8 games), so games restart with an
+        unseeded reset, which gives the same state whatever was played before; an
+        episode's randomness is its number of no-op starts, drawn here.
+        """
+        cfg = self.config
+        members = prepared.members
+        cut = (members + 1) // 2
+        halves = [h for h in (slice(0, cut), slice(cut, members)) if h.stop > h.start]
+        parts = [self.policy.prepare_slice(prepared, h) for h in halves]
+        envs = [self._env(h.stop - h.start, slot) for slot, h in enumerate(halves)]
+        obs = [env.reset()[0] for env in envs]
+        noops = action_rng.integers(0, ATARI_NOOP_MAX + 1, members)
+        returns = np.zeros(members)
+        lengths = np.zeros(members, np.int64)
+        active = np.ones(members, bool)
+        stepped = [0] * len(halves)
+
+        def send(k: int, t: int) -> None:
+            actions = self.policy.act(parts[k], obs[k], cfg.action_noise, action_rng)
+            if t < ATARI_NOOP_MAX:
+                actions = np.where(t < noops[halves[k]], 0, actions)  # 0 is NOOP in every game
+            envs[k].send(actions)
+            stepped[k] += 1
+
+        pending = [True] * len(halves)
+        for k in range(len(halves)):
+            send(k, 0)
+        for t in range(self.step_cap):
+            for k, h in enumerate(halves):
+                if not pending[k]:
+                    continue
+                obs[k], reward, terminated, truncated, _ = envs[k].recv()
+                returns[h] += np.where(active[h], reward, 0.0)
+                lengths[h] += active[h]
+                active[h] &= ~(terminated | truncated)
+                pending[k] = t + 1 < self.step_cap and bool(active[h].any())
+                if pending[k]:
+                    send(k, t + 1)
+            if not any(pending):
+                break
+        executed = sum(n * (h.stop - h.start) for n, h in zip(stepped, halves, strict=True))
+        return TaskResult(
+            task.task_id,
+            returns,
+            lengths,
+            ObservationStats.zeros(self.stats_shape),
+            executed_steps=executed,
         )
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from esrl.envs.atari import game_name
 from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
@@ -76,6 +77,8 @@ def evaluate_run(
     """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one."""
     saved = load_policy(run_dir)
     config = replace(saved.config, seed=seed)
+    if game_name(config.env):
+        config = replace(config, episode_steps=0)  # full games, whatever training capped
     evaluator = Evaluator(config, noise=None)
     tasks = plan_mean_evaluation(0, episodes, MEAN_EVAL_PER_TASK, FINAL_STREAM)
     try:

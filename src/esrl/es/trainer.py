@@ -227,7 +227,8 @@ def _run(
                 progress.env_steps += steps
                 progress.solved = bool(confirm_returns.mean() >= config.target_return)
             if not progress.solved:
-                update = Update(generation, indices, result.returns, result.obs_stats)
+                fitness = result.returns + config.length_bonus * result.lengths
+                update = Update(generation, indices, fitness, result.obs_stats)
                 snapshot = advance(strategy, snapshot, update)
             now = time.perf_counter()
             progress.seconds = now - started

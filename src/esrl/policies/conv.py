@@ -7,9 +7,12 @@ on their own observations in one call: convolutions as one grouped convolution
 one batched matmul. `member_logits` is the plain one-member forward pass that the
 tests compare against.
 
-No virtual batch normalisation (the ES paper's VBN): its reference batch adds a
-second forward pass per step; with frames scaled to [0, 1] and normc-initialised
-layers the activations stay in range for the small network used here.
+No virtual batch normalisation (the ES paper's VBN) of hidden layers: its reference
+batch costs a second forward pass per step. What we keep of it is the input layer:
+frames are normalised per pixel by fixed statistics of a reference set of frames
+(`esrl.envs.atari.reference_frame_stats`). Without that, every perturbed policy
+saw a near-constant gray picture, ignored the ball and lost Pong 21-0 in exactly
+764 steps: no member differed, so ES had no signal.
 """
 
 from dataclasses import dataclass
@@ -68,13 +71,23 @@ def build_layers(obs_shape: tuple[int, int, int], num_actions: int, arch: str) -
 class PreparedConv:
     members: int
     weights: list[tuple[torch.Tensor, torch.Tensor]]
+    frame_mean: torch.Tensor | None = None  # (stack, H, W) in [0, 1] units
+    frame_inv_std: torch.Tensor | None = None
 
 
 class ConvPolicy:
     """ReLU network on uint8 frames (N, stack, H, W) scaled to [0, 1]; argmax over actions."""
 
-    def __init__(self, obs_shape: tuple[int, int, int], num_actions: int, arch: str = "cnn"):
+    def __init__(
+        self,
+        obs_shape: tuple[int, int, int],
+        num_actions: int,
+        arch: str = "cnn",
+        frame_norm: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """`frame_norm`: fixed per-pixel (mean, 1/std) applied to frames scaled to [0, 1]."""
         self.obs_shape = tuple(obs_shape)
+        self.frame_norm = frame_norm
         self.num_actions = num_actions
         self.arch = arch
         self.layers = build_layers(self.obs_shape, num_actions, arch)
@@ -95,6 +108,7 @@ class ConvPolicy:
         return np.concatenate(chunks).astype(np.float32)
 
     def prepare(self, params: np.ndarray, obs_mean=None, obs_inv_std=None) -> PreparedConv:
+        """Per-member weight views; `obs_mean`/`obs_inv_std` normalise each input pixel."""
         params = torch.from_numpy(np.ascontiguousarray(params, dtype=np.float32))
         if params.ndim == 1:
             params = params[None]
@@ -110,13 +124,37 @@ class ConvPolicy:
             else:
                 w = w.reshape(members, *layer.weight_shape)
             weights.append((w, b))
-        return PreparedConv(members, weights)
+        if obs_mean is None and self.frame_norm is not None:
+            obs_mean, obs_inv_std = self.frame_norm
+        if obs_mean is None:
+            return PreparedConv(members, weights)
+        mean = torch.from_numpy(np.asarray(obs_mean, np.float32))
+        inv_std = torch.from_numpy(np.asarray(obs_inv_std, np.float32))
+        return PreparedConv(members, weights, mean, inv_std)
+
+    def prepare_slice(self, prepared: PreparedConv, members: slice) -> PreparedConv:
+        """The same weights for a contiguous range of members only."""
+        count = members.stop - members.start
+        weights = []
+        for layer, (w, b) in zip(self.layers, prepared.weights, strict=True):
+            if layer.kind == "conv":
+                rows = slice(members.start * layer.out_channels, members.stop * layer.out_channels)
+                weights.append((w[rows], b[rows]))
+            else:
+                weights.append((w[members], b[members]))
+        return PreparedConv(count, weights, prepared.frame_mean, prepared.frame_inv_std)
+
+    def _input(self, prepared: PreparedConv, obs: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(obs)).float().div_(255.0)
+        if prepared.frame_mean is not None:
+            x = (x - prepared.frame_mean) * prepared.frame_inv_std
+        return x
 
     @torch.no_grad()
     def logits(self, prepared: PreparedConv, obs: np.ndarray) -> np.ndarray:
         """Member m's logits on observation m, for all M members in one pass."""
         members = prepared.members
-        x = torch.from_numpy(np.ascontiguousarray(obs)).float().div_(255.0)
+        x = self._input(prepared, obs)
         if len(x) != members:
             raise ValueError(f"{len(x)} observations for {members} members")
         x = x.reshape(1, members * self.obs_shape[0], *self.obs_shape[1:])
@@ -131,10 +169,13 @@ class ConvPolicy:
         return x.numpy()
 
     @torch.no_grad()
-    def member_logits(self, params: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    def member_logits(
+        self, params: np.ndarray, obs: np.ndarray, obs_mean=None, obs_inv_std=None
+    ) -> np.ndarray:
         """One member, one observation batch, plain layers: the reference for `logits`."""
-        weights = self.prepare(params).weights
-        x = torch.from_numpy(np.ascontiguousarray(obs)).float().div_(255.0)
+        prepared = self.prepare(params, obs_mean, obs_inv_std)
+        weights = prepared.weights
+        x = self._input(prepared, obs)
         last = len(self.layers) - 1
         for index, (layer, (w, b)) in enumerate(zip(self.layers, weights, strict=True)):
             if layer.kind == "conv":

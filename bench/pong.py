@@ -1,0 +1,117 @@
+"""ES on Atari Pong against a random policy and against the raw emulator speed, in one run.
+
+    .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench]
+
+Prints:
+  (a) the random policy's mean and std score over 20 full games (same env settings:
+      42x42, 4 stacked frames, frame skip 4, up to 30 no-op starts);
+  (b) ES training (`esrl train es --env pong`, the tuned preset) for a fixed wall-time
+      budget, then the trained mean policy's score over 10 full games (no step cap);
+  (c) training env frames/s against the raw AtariVectorEnv frame rate with random
+      actions, at the number of envs of one training task and ALE's default threads.
+Then the targets: trained mean > random mean + 3 random stds; throughput >= 80% of raw.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from esrl.envs.atari import make_atari
+from esrl.es.config import ESConfig
+from esrl.es.saved import evaluate_run
+from esrl.metrics import read_metrics
+
+
+def random_games(games: int, frame_skip: int) -> np.ndarray:
+    env = make_atari("pong", games, size=42, frameskip=frame_skip)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    scores = np.full(games, np.nan)
+    while np.isnan(scores).any():
+        _, _, _, _, info = env.step(rng.integers(0, env.num_actions, games))
+        first = info["game_over"] & np.isnan(scores)
+        scores[first] = info["game_score"][first]
+    env.close()
+    return scores
+
+
+def raw_frame_rate(num_envs: int, frame_skip: int, seconds: float = 20.0) -> float:
+    env = make_atari("pong", num_envs, size=42, frameskip=frame_skip)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        env.step(rng.integers(0, env.num_actions, num_envs))
+        steps += num_envs
+    env.close()
+    return steps * frame_skip / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--out", default="runs/pong-bench")
+    parser.add_argument("--games", type=int, default=10)
+    args = parser.parse_args()
+    config = ESConfig.for_env("pong")
+    task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)
+
+    random_scores = random_games(20, config.frame_skip)
+    print(
+        f"(a) random policy: {random_scores.mean():.2f} +- {random_scores.std():.2f} "
+        f"over {len(random_scores)} full games"
+    )
+    raw = raw_frame_rate(task_envs, config.frame_skip)
+    print(f"(c) raw AtariVectorEnv: {raw:,.0f} frames/s at {task_envs} envs, random actions")
+
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    command = [sys.executable, "-m", "esrl", "train", "es", "--env", "pong", "--out", str(out)]
+    command += ["--max-seconds", str(args.minutes * 60)]
+    print("(b) " + " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True)
+    records = read_metrics(out / "metrics.jsonl")
+    train_seconds = records[-1]["seconds"]
+    steps = records[-1]["env_steps"]
+    executed = sum(r["executed_steps"] for r in records)
+    frames_per_second = executed * config.frame_skip / train_seconds
+    scores = evaluate_run(out, args.games, seed=1, log=print)
+    print(
+        f"(b) trained mean policy after {train_seconds / 60:.1f} min, {len(records)} "
+        f"generations, {steps:,} env steps: {scores.mean():.2f} +- {scores.std():.2f} "
+        f"over {len(scores)} full games {scores.tolist()}"
+    )
+    print(
+        f"(c) training: {frames_per_second:,.0f} frames/s executed "
+        f"({steps * config.frame_skip / train_seconds:,.0f} in unfinished games) = "
+        f"{frames_per_second / raw:.0%} of raw"
+    )
+    threshold = random_scores.mean() + 3 * random_scores.std()
+    print(
+        f"target 1: trained mean {scores.mean():.2f} > {threshold:.2f}: {scores.mean() > threshold}"
+    )
+    fast_enough = frames_per_second >= 0.8 * raw
+    print(f"target 2: throughput {frames_per_second / raw:.0%} >= 80%: {fast_enough}")
+    summary = {
+        "random_mean": random_scores.mean(),
+        "random_std": random_scores.std(),
+        "trained_mean": scores.mean(),
+        "trained_std": scores.std(),
+        "trained_scores": scores.tolist(),
+        "generations": len(records),
+        "train_seconds": train_seconds,
+        "raw_frames_per_second": raw,
+        "train_frames_per_second": frames_per_second,
+    }
+    print("SUMMARY " + json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
