@@ -36,6 +36,23 @@ def snapshot(directory: Path) -> dict[str, str]:
     }
 
 
+def tiny_pong(**overrides):
+    """ES on Pong with a budget of seconds: 4 members, 60-step games, 2 generations."""
+    import esrl
+
+    tiny = dict(
+        population=4,
+        pairs_per_task=1,
+        eval_episodes=1,
+        episode_steps=60,
+        generations=2,
+        max_seconds=0.0,
+        noise_size=SMALL_NOISE,
+        target_episodes=2,
+    )
+    return esrl.ESConfig.for_env("pong", **{**tiny, **overrides})
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory) -> Path:
     """A short finished CartPole run that error tests can try to damage."""

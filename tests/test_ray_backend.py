@@ -9,7 +9,7 @@ import pytest
 import esrl
 from esrl.es.trainer import resume_es
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE, run_cli, tiny_pong
 from .ray_helpers import GENERATIONS, cluster, config, metrics, quiet
 
 
@@ -93,3 +93,9 @@ def test_a_port_that_is_not_ray_times_out_after_ray_timeout(tmp_path):
     assert "did not answer within 3 s" in result.stderr
     assert time.monotonic() - started < 30
     assert not out.exists()
+
+
+def test_es_on_pong_on_ray_matches_serial(three_nodes, tmp_path):
+    serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=quiet)
+    on_ray = esrl.train_es(tiny_pong(backend="ray"), tmp_path / "ray", log=quiet)
+    np.testing.assert_array_equal(on_ray.params, serial.params)

@@ -39,6 +39,7 @@ from esrl.es.replica import Replica, Snapshot, build_strategy
 NEEDS_SYNC = "needs-sync"
 HISTORY = 8  # generations of updates kept for workers that missed some
 START_FAILURES_ALLOWED = 3  # worker start failures per pool slot before giving up
+WORKER_START_SECONDS = 120.0  # a worker imports torch, ALE and builds its envs: slow on a busy node
 
 
 class EvaluationWorker:
@@ -270,17 +271,15 @@ class RayBackend:
             starting = {h.ready_ref: h for h in self._handles if h.ready_ref is not None}
             if not in_flight and not starting:
                 self._grow_pool()
-                if time.monotonic() - waiting_since > self.config.ray_timeout:
+                if time.monotonic() - waiting_since > WORKER_START_SECONDS:
                     raise RuntimeError("no Ray worker is left and no CPU is free to start one")
                 time.sleep(0.5)
                 continue
-            ready, _ = ray.wait(
-                [*in_flight, *starting], num_returns=1, timeout=self.config.ray_timeout
-            )
+            ready, _ = ray.wait([*in_flight, *starting], num_returns=1, timeout=1.0)
             if not ready:
-                if not in_flight:  # only workers that never start: the cluster has no room
+                if not in_flight and time.monotonic() - waiting_since > WORKER_START_SECONDS:
                     raise RuntimeError(
-                        f"no Ray worker started within {self.config.ray_timeout:g} s "
+                        f"no Ray worker started within {WORKER_START_SECONDS:g} s "
                         "(are the cluster's CPUs taken by another job?)"
                     )
                 continue

@@ -49,3 +49,70 @@ def record_episode(
         env.close()
         tmp.unlink(missing_ok=True)
     return total, frames
+
+
+def record_atari_game(
+    game: str,
+    act: Callable[[np.ndarray], np.ndarray],
+    path: Path | str,
+    size: int,
+    frame_skip: int,
+    noops: int = 0,
+    max_steps: int = 27_000,
+) -> tuple[float, int]:
+    """One full game of `act` (on stacked SIZE x SIZE frames) as an mp4 of the color screen.
+
+    The policy plays in the usual preprocessed env; a second env with full-size color
+    frames gets the same actions. The emulator is deterministic given the actions
+    (no sticky actions, unseeded resets), so both play the same game, and the video
+    shows the screen a person would see. Returns (raw game score, frames written).
+    """
+    import imageio.v2 as imageio
+    from ale_py.vector_env import AtariVectorEnv
+
+    from esrl.envs.atari import game_name, make_atari
+
+    policy_env = make_atari(game, 1, size=size, frameskip=frame_skip, noop_max=0)
+    viewer = AtariVectorEnv(
+        game_name(game),
+        1,
+        img_height=210,
+        img_width=160,
+        grayscale=False,
+        stack_num=1,
+        frameskip=frame_skip,
+        noop_max=0,
+        reward_clipping=False,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    score, frames = 0.0, 0
+    try:
+        policy_env.reset(seed=0)
+        viewer.reset(seed=0)
+        obs, _ = policy_env.reset()
+        screen, _ = viewer.reset()
+        fps = 60 // frame_skip
+        options = dict(fps=fps, codec="libx264", quality=7, macro_block_size=4)
+        with imageio.get_writer(tmp, **options) as writer:
+            writer.append_data(np.repeat(np.repeat(screen[0, -1], 2, 0), 2, 1))
+            frames += 1
+            for step in range(max_steps):
+                action = 0 if step < noops else int(act(obs[0]))
+                actions = np.array([action], np.int64)
+                obs, _, _, _, info = policy_env.step(actions)
+                screen, viewer_reward, *_ = viewer.step(actions)
+                if viewer_reward[0] != info["raw_reward"][0]:
+                    raise RuntimeError("the color screen's game diverged from the policy's")
+                score += float(info["raw_reward"][0])
+                writer.append_data(np.repeat(np.repeat(screen[0, -1], 2, 0), 2, 1))
+                frames += 1
+                if info["game_over"][0]:
+                    break
+        tmp.replace(path)
+    finally:
+        policy_env.close()
+        viewer.close()
+        tmp.unlink(missing_ok=True)
+    return score, frames

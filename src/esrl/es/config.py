@@ -57,7 +57,7 @@ class ESConfig:
     )
     ray_timeout: float = opt(
         30.0,
-        "seconds to wait for the Ray cluster to answer, or for a worker to start",
+        "seconds to wait for the Ray cluster to answer when joining it",
         resumable=True,
     )
     generations: int = opt(200, "stop after this many generations", resumable=True)

@@ -37,8 +37,9 @@ class SavedPolicy:
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """An action for one observation, or a batch of actions for a batch of them."""
-        obs = np.asarray(obs, dtype=np.float32)
-        if obs.ndim == 1:
+        single_shape = getattr(self.policy, "obs_shape", (getattr(self.policy, "obs_dim", 0),))
+        obs = np.asarray(obs)
+        if obs.shape == tuple(single_shape):
             return self.policy.act(self._prepared, obs[None])[0]
         prepared = self.policy.prepare(
             np.repeat(self.params[None], len(obs), axis=0), *(self.obs_norm or (None, None))
@@ -85,7 +86,15 @@ def evaluate_run(
         results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
     finally:
         evaluator.close()
-    if video:
+    if video and game_name(config.env):
+        from esrl.envs.recording import record_atari_game
+
+        noops = int(np.random.default_rng(seed).integers(0, 31))
+        ret, frames = record_atari_game(
+            config.env, saved.act, video, config.frame_size, config.frame_skip, noops
+        )
+        log(f"video: {video} ({frames} frames, score {ret:.0f})")
+    elif video:
         from esrl.envs.recording import record_episode
 
         ret, frames = record_episode(config.env, saved.act, video, seed=seed)

@@ -1,0 +1,142 @@
+"""The Atari pipeline: constructors, game-score accounting, pixel policies, ES on Pong."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import esrl
+from esrl.envs.atari import game_name, make_atari, make_pong, nature_dqn_env
+from esrl.errors import UserError
+from esrl.policies.conv import ConvPolicy
+
+from .conftest import run_cli, tiny_pong
+
+
+def test_every_constructor_gives_its_documented_shape_and_dtype():
+    single = make_pong()
+    obs, _ = single.reset(seed=0)
+    assert obs.shape == (4, 42, 42) and obs.dtype == np.uint8
+    obs, reward, *_ = single.step(single.action_space.sample())
+    assert obs.shape == (4, 42, 42) and isinstance(reward, float)
+    single.close()
+
+    batch = make_pong(3)
+    obs, _ = batch.reset(seed=0)
+    assert obs.shape == (3, 4, 42, 42) and obs.dtype == np.uint8
+    batch.close()
+
+    breakout = make_atari("Breakout", 2, size=84)
+    assert breakout.reset(seed=0)[0].shape == (2, 4, 84, 84)
+    breakout.close()
+
+    env = nature_dqn_env("SpaceInvadersNoFrameskip-v4", nenvs=8)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (8, 84, 84, 4) and obs.dtype == np.uint8  # the A2C notebook's asserts
+    obs, *_ = env.step(np.zeros(8, np.int64))
+    assert obs.shape == (8, 84, 84, 4) and obs.dtype == np.uint8
+    assert env.observation_space.shape == (8, 84, 84, 4)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ["pong", "Pong", "PongNoFrameskip-v4", "ALE/Pong-v5"])
+def test_game_ids_in_every_style_name_the_same_rom(env_id):
+    assert game_name(env_id) == "pong"
+
+
+def test_non_atari_ids_are_left_alone_and_unknown_games_are_refused():
+    assert game_name("CartPole-v1") is None
+    assert game_name("MsPacmanNoFrameskip-v4") == "ms_pacman"
+    with pytest.raises(UserError, match=r"ale_py\.roms"):
+        game_name("ALE/NotAGame-v5")
+    result = run_cli("train", "es", "--env", "NotAGameNoFrameskip-v4")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "ale_py.roms" in result.stderr
+
+
+def test_game_scores_count_whole_games_while_training_sees_lives_and_clipped_rewards():
+    env = make_atari("Breakout", 4, life_loss_terminal=True, clip_rewards=True)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    raw_sum, clipped_seen, terminals, games = np.zeros(4), set(), 0, []
+    for _ in range(2500):
+        _, reward, terminated, _, info = env.step(rng.integers(0, env.num_actions, 4))
+        clipped_seen |= set(np.unique(reward).tolist())
+        raw_sum += info["raw_reward"]
+        terminals += int(terminated.sum())
+        for k in np.flatnonzero(info["game_over"]):
+            games.append((info["game_score"][k], raw_sum[k]))
+            raw_sum[k] = 0.0
+        assert np.isnan(info["game_score"][~info["game_over"]]).all()
+    env.close()
+    assert len(games) >= 8
+    assert all(score == total for score, total in games)  # every point of every life
+    assert clipped_seen <= {-1.0, 0.0, 1.0}
+    assert terminals >= 4 * len(games)  # Breakout has 5 lives: a terminal for each
+    assert max(score for score, _ in games) > 1  # raw, unclipped scores
+
+
+def test_without_life_loss_terminals_an_episode_is_a_whole_game():
+    env = make_atari("Breakout", 2)
+    env.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(1500):
+        _, _, terminated, _, info = env.step(rng.integers(0, env.num_actions, 2))
+        assert np.array_equal(terminated, info["game_over"])
+    env.close()
+
+
+@pytest.mark.parametrize("arch", ["cnn", "dense"])
+def test_batched_members_act_as_each_member_would_alone(arch):
+    rng = np.random.default_rng(0)
+    frame_norm = (
+        rng.uniform(0, 1, (4, 42, 42)).astype(np.float32),
+        rng.uniform(1, 10, (4, 42, 42)).astype(np.float32),
+    )
+    policy = ConvPolicy((4, 42, 42), 6, arch, frame_norm)
+    params = policy.init_params(rng)
+    rows = params + 0.5 * rng.standard_normal((5, policy.num_params)).astype(np.float32)
+    obs = rng.integers(0, 256, (5, 4, 42, 42), dtype=np.uint8)
+    prepared = policy.prepare(rows)
+    batched = policy.logits(prepared, obs)
+    alone = np.concatenate(
+        [policy.member_logits(rows[m], obs[m : m + 1], *frame_norm) for m in range(5)]
+    )
+    np.testing.assert_allclose(batched, alone, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(policy.act(prepared, obs), alone.argmax(axis=1))
+    assert len(set(alone.argmax(axis=1))) > 1  # members really differ
+    tail = policy.prepare_slice(prepared, slice(2, 5))
+    np.testing.assert_allclose(policy.logits(tail, obs[2:]), batched[2:], rtol=1e-5, atol=1e-6)
+
+
+def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
+    serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=lambda s: None)
+    records = [
+        json.loads(x) for x in (tmp_path / "serial" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [r["generation"] for r in records] == [0, 1]
+    assert all(-21 <= r["return_min"] <= r["return_max"] <= 21 for r in records)
+    assert records[-1]["env_steps"] > 0
+    process = esrl.train_es(
+        dataclasses.replace(tiny_pong(), backend="process", workers=2),
+        tmp_path / "process",
+        log=lambda s: None,
+    )
+    np.testing.assert_array_equal(process.params, serial.params)
+
+
+def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_path):
+    out = tmp_path / "run"
+    esrl.train_es(tiny_pong(generations=1), out, log=lambda s: None)
+    video = tmp_path / "pong.mp4"
+    result = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    assert result.returncode == 0, result.stderr
+    import imageio.v2 as imageio
+
+    reader = imageio.get_reader(video)
+    frame = reader.get_data(10)
+    assert frame.shape == (420, 320, 3)  # 210x160 color screen, doubled
+    assert reader.count_frames() > 700  # a whole game, not the 60-step training cap
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("mean return") and -21 <= float(last.split()[2]) <= 21
