@@ -191,6 +191,7 @@ class RayBackend:
         self._digest = b""
         self._updates: dict[int, tuple[object, int]] = {}  # generation -> (ref, bytes)
         self._sync: tuple[object, int] | None = None
+        self._snapshot: Snapshot | None = None  # the one workers are brought to
         self._counters = _Counters()
         self._grow_pool()
 

@@ -13,7 +13,6 @@ not DeepMind's, so every constructor here sets them explicitly:
 """
 
 import re
-from dataclasses import dataclass
 from functools import cache
 
 import gymnasium as gym
@@ -48,18 +47,6 @@ def game_name(env_id: str) -> str | None:
     if env_id.startswith("ALE/") or "NoFrameskip" in env_id:
         raise UserError(f"{env_id!r} names no Atari game known to ale-py; {ROM_LIST_HINT}")
     return None
-
-
-@dataclass(frozen=True)
-class AtariSettings:
-    """Preprocessing of one run; the defaults are DeepMind's (Nature DQN)."""
-
-    size: int = 84
-    stack: int = 4
-    frameskip: int = 4
-    noop_max: int = 30
-    repeat_action_probability: float = 0.0
-    max_frames: int = MAX_FRAMES_PER_GAME
 
 
 def make_atari(
