@@ -9,6 +9,7 @@ import pytest
 import esrl
 from esrl.envs.atari import game_name, make_atari, make_pong, nature_dqn_env
 from esrl.errors import UserError
+from esrl.es.evaluation import ATARI_NOOP_MAX, paired_noops, plan_generation
 from esrl.policies.conv import ConvPolicy
 
 from .conftest import run_cli, tiny_pong
@@ -108,6 +109,15 @@ def test_batched_members_act_as_each_member_would_alone(arch):
     assert len(set(alone.argmax(axis=1))) > 1  # members really differ
     tail = policy.prepare_slice(prepared, slice(2, 5))
     np.testing.assert_allclose(policy.logits(tail, obs[2:]), batched[2:], rtol=1e-5, atol=1e-6)
+
+
+def test_both_members_of_an_antithetic_pair_start_from_the_same_no_ops():
+    task = plan_generation(0, np.arange(6), pairs_per_task=6, eval_episodes=2)[0]
+    noops = paired_noops(task.signs, np.random.default_rng(0))
+    plus, minus = noops[task.signs == 1], noops[task.signs == -1]
+    np.testing.assert_array_equal(plus, minus)
+    assert len(set(plus.tolist())) > 1  # pairs differ from one another
+    assert noops.min() >= 0 and noops.max() <= ATARI_NOOP_MAX
 
 
 def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):

@@ -148,6 +148,15 @@ def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
     )
 
 
+def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """No-op start counts where both members of an antithetic pair get the same start:
+    their return difference then measures the perturbation, not the luck of the start."""
+    plus, minus = np.flatnonzero(signs == 1), np.flatnonzero(signs == -1)
+    noops = rng.integers(0, ATARI_NOOP_MAX + 1, len(signs))
+    noops[minus] = noops[plus]  # a task lists its + members, then the same pairs' - members
+    return noops
+
+
 class Evaluator:
     """Plays one episode per candidate of a task, all candidates side by side in one vector env."""
 
@@ -235,7 +244,7 @@ class Evaluator:
         parts = [self.policy.prepare_slice(prepared, h) for h in halves]
         envs = [self._env(h.stop - h.start, slot) for slot, h in enumerate(halves)]
         obs = [env.reset()[0] for env in envs]
-        noops = action_rng.integers(0, ATARI_NOOP_MAX + 1, members)
+        noops = paired_noops(task.signs, action_rng)
         returns = np.zeros(members)
         lengths = np.zeros(members, np.int64)
         active = np.ones(members, bool)
