@@ -56,8 +56,13 @@ def test_non_atari_ids_are_left_alone_and_unknown_games_are_refused():
     assert "ale_py.roms" in result.stderr
 
 
-def test_game_scores_count_whole_games_while_training_sees_lives_and_clipped_rewards():
-    env = make_atari("Breakout", 4, life_loss_terminal=True, clip_rewards=True)
+@pytest.mark.parametrize("same_step_reset", [False, True])
+def test_game_scores_count_whole_games_while_training_sees_lives_and_clipped_rewards(
+    same_step_reset,
+):
+    env = make_atari(
+        "Breakout", 4, life_loss_terminal=True, clip_rewards=True, same_step_reset=same_step_reset
+    )
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     raw_sum, clipped_seen, terminals, games = np.zeros(4), set(), 0, []

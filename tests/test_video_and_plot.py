@@ -10,8 +10,8 @@ def test_eval_records_a_real_mp4_with_one_frame_per_step(small_run, tmp_path):
     video = tmp_path / "cartpole.mp4"
     result = run_cli("eval", str(small_run), "--episodes", "3", "--video", str(video))
     assert result.returncode == 0, result.stderr
-    frames_written = int(re.search(r"\((\d+) frames, return ([\d.]+)\)", result.stdout).group(1))
-    episode_return = float(re.search(r"return ([\d.]+)\)", result.stdout).group(1))
+    frames_written = int(re.search(r"\((\d+) frames, score ([\d.]+)\)", result.stdout).group(1))
+    episode_return = float(re.search(r"score ([\d.]+)\)", result.stdout).group(1))
     frames = iio.imread(video, index=None)
     assert frames.ndim == 4 and frames.shape[-1] == 3
     assert len(frames) == frames_written == int(episode_return) + 1  # reset frame + one per step

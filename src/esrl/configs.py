@@ -52,3 +52,19 @@ def field_type(cls: type, name: str) -> Any:
         non_none = [a for a in args if a is not type(None)]
         return non_none[0], True
     return hint, False
+
+
+def with_resume_overrides(config: Any, overrides: dict[str, Any], where: Path) -> Any:
+    """`config` with the `resumable` fields in `overrides` changed; changing any other
+    field (e.g. the env) is an error, never a silent restart."""
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    for name, value in overrides.items():
+        if getattr(config, name) == value:
+            continue
+        if not fields[name].metadata.get("resumable"):
+            raise UserError(
+                f"{where} was trained with {name}={getattr(config, name)!r}; it cannot resume "
+                f"with {name}={value!r} (start a new run with another --out)"
+            )
+        config = dataclasses.replace(config, **{name: value})
+    return config

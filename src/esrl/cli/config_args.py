@@ -16,6 +16,25 @@ def _parse_int_tuple(text: str) -> tuple[int, ...]:
         ) from None
 
 
+_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+
+
+def parse_count(text: str) -> int:
+    """An integer, optionally with a K/M/G suffix: '10M' -> 10_000_000, '2.5k' -> 2_500."""
+    stripped = text.strip().replace("_", "")
+    scale = _SUFFIXES.get(stripped[-1:].lower(), 1)
+    number = stripped[:-1] if scale > 1 else stripped
+    try:
+        value = float(number) * scale if scale > 1 else int(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer such as 500 or 10M, got {text!r}"
+        ) from None
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(value)
+
+
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per field (`learning_rate` -> `--learning-rate`); defaults are not filled in,
     so that `given_values` can tell what the user actually asked for."""
@@ -32,7 +51,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             continue
         if kind == tuple[int, ...]:
             kwargs["type"] = _parse_int_tuple
-        elif kind in (int, float, str):
+        elif kind is int:
+            kwargs["type"] = parse_count
+        elif kind in (float, str):
             kwargs["type"] = kind
         if field.metadata.get("choices"):
             kwargs["choices"] = field.metadata["choices"]

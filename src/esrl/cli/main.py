@@ -1,4 +1,4 @@
-"""`esrl train es|...`, `esrl eval RUN_DIR`, `esrl plot RUN_DIR`.
+"""`esrl train es|a2c`, `esrl eval RUN_DIR`, `esrl plot RUN_DIR`.
 
 User mistakes surface as one line on stderr and exit code 2; nothing already in a
 run directory is overwritten.
@@ -20,6 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from esrl.a2c.config import A2CConfig
     from esrl.es.config import ESConfig
 
     parser = _Parser(prog="esrl", description="Evolution Strategies for RL")
@@ -31,14 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--out", help="run directory to create (default: runs/es-ENV-seedN-TIME)")
     es.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     add_config_arguments(es, ESConfig)
+    a2c = algos.add_parser("a2c", help="advantage actor-critic on a batch of envs")
+    a2c.add_argument("--out", help="run directory to create (default: runs/a2c-ENV-seedN-TIME)")
+    a2c.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    add_config_arguments(a2c, A2CConfig)
 
-    ev = commands.add_parser("eval", help="evaluate the saved mean policy of a run")
+    ev = commands.add_parser("eval", help="play whole games with the saved policy of a run")
     ev.add_argument("run_dir")
     ev.add_argument("--episodes", type=int, default=10)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--video", metavar="FILE.mp4", help="record the first episode to this file")
 
-    plot = commands.add_parser("plot", help="redraw a run's learning curve PNG")
+    plot = commands.add_parser("plot", help="redraw a run's learning curve / diagnostics PNG")
     plot.add_argument("run_dir")
     return parser
 
@@ -56,26 +61,53 @@ def _train_es(args: argparse.Namespace) -> None:
         train_es(ESConfig.for_env(given.pop("env", ESConfig.env), **given), args.out)
 
 
-def _eval(args: argparse.Namespace) -> None:
-    from esrl.es.saved import evaluate_run
+def _train_a2c(args: argparse.Namespace) -> None:
+    from esrl.a2c.config import A2CConfig
+    from esrl.a2c.trainer import resume_a2c, train_a2c
 
+    given = given_values(args, A2CConfig)
+    if args.resume:
+        if args.out:
+            raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
+        resume_a2c(args.resume, given)
+    else:
+        train_a2c(A2CConfig(**given), args.out)
+
+
+def _saved_module(run_dir: str):
+    """The module that reads runs of the algorithm that made `run_dir`."""
+    from esrl.runs import RunDir
+
+    algo = RunDir.open(run_dir).algo()
+    if algo == "es":
+        from esrl.es import saved
+    elif algo == "a2c":
+        from esrl.a2c import saved
+    else:
+        raise UserError(f"{run_dir} holds a run of unknown algorithm {algo!r}")
+    return saved
+
+
+def _eval(args: argparse.Namespace) -> None:
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
-    returns = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, log=print)
+    saved = _saved_module(args.run_dir)
+    returns = saved.evaluate_run(args.run_dir, args.episodes, args.seed, args.video, log=print)
     print(f"mean return {returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} episodes")
 
 
 def _plot(args: argparse.Namespace) -> None:
-    from esrl.es.saved import plot_run
+    print(_saved_module(args.run_dir).plot_run(args.run_dir))
 
-    print(plot_run(args.run_dir))
+
+TRAINERS = {"es": _train_es, "a2c": _train_a2c}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            _train_es(args)
+            TRAINERS[args.algo](args)
         elif args.command == "eval":
             _eval(args)
         elif args.command == "plot":

@@ -64,11 +64,15 @@ def make_atari(
     life_loss_terminal: bool = False,
     clip_rewards: bool = False,
     channels_last: bool = False,
+    same_step_reset: bool = False,
 ) -> "AtariBatch":
     """`num_envs` games played in ALE's C++ threads; observations (N, stack, size, size) uint8.
 
     `game` may be any id `game_name` understands. `batch_size` < `num_envs` makes
     step/send/recv asynchronous (the first `batch_size` games to finish a step).
+    `same_step_reset`: the step that ends a game already returns the next game's
+    first observation (what trajectory learners want); otherwise the step after it
+    does, ignoring its action (gymnasium's default, what ES's episode loop wants).
     """
     from ale_py.vector_env import AtariVectorEnv
 
@@ -93,8 +97,9 @@ def make_atari(
         episodic_life=False,
         life_loss_info=True,  # terminated on a life loss; AtariBatch decides what it means
         use_fire_reset=True,
+        autoreset_mode="SameStep" if same_step_reset else "NextStep",
     )
-    return AtariBatch(env, life_loss_terminal, clip_rewards, channels_last)
+    return AtariBatch(env, life_loss_terminal, clip_rewards, channels_last, same_step_reset)
 
 
 def make_pong(num_envs: int | None = None, **kwargs) -> "gym.Env | AtariBatch":
@@ -112,9 +117,11 @@ def nature_dqn_env(env_id: str, nenvs: int, **kwargs) -> "AtariBatch":
     """The A2C notebook's env: (nenvs, 84, 84, 4) uint8 observations, DeepMind preprocessing.
 
     For training: a life loss is a terminal (the game goes on) and rewards are
-    clipped to their sign; the raw per-game score is in `info["game_score"]`.
+    clipped to their sign; the raw per-game score is in `info["game_score"]`. A
+    finished game restarts within the same step, as the notebook's runner expects.
     """
     options = dict(size=84, stack=4, life_loss_terminal=True, clip_rewards=True)
+    options["same_step_reset"] = True
     return make_atari(env_id, nenvs, channels_last=True, **{**options, **kwargs})
 
 
@@ -158,13 +165,22 @@ class AtariBatch(gym.vector.VectorWrapper):
     game end.
     """
 
-    def __init__(self, env, life_loss_terminal: bool, clip_rewards: bool, channels_last: bool):
+    def __init__(
+        self,
+        env,
+        life_loss_terminal: bool,
+        clip_rewards: bool,
+        channels_last: bool,
+        same_step_reset: bool = False,
+    ):
         super().__init__(env)
         self.life_loss_terminal = life_loss_terminal
         self.clip_rewards = clip_rewards
         self.channels_last = channels_last
+        self.same_step_reset = same_step_reset
         self._scores = np.zeros(env.num_envs)
         self._resetting = np.zeros(env.num_envs, bool)  # next step of this env is a reset
+        self._frames = np.zeros(env.num_envs, np.int64)  # frames into the current game
         if channels_last:
             stack, height, width = env.single_observation_space.shape
             self.single_observation_space = gym.spaces.Box(0, 255, (height, width, stack), np.uint8)
@@ -183,6 +199,7 @@ class AtariBatch(gym.vector.VectorWrapper):
         obs, info = self.env.reset(seed=seed, options=options)
         self._scores[:] = 0.0
         self._resetting[:] = False
+        self._frames[:] = info["episode_frame_number"]
         return self._obs(obs), info
 
     def step(self, actions):
@@ -197,14 +214,19 @@ class AtariBatch(gym.vector.VectorWrapper):
         obs, reward, terminated, truncated, info = self.env.recv()
         ids = info.get("env_id", np.arange(len(reward)))
         reward = np.where(self._resetting[ids], 0.0, reward).astype(np.float64)
-        game_over = (terminated & (info["lives"] == 0)) | truncated
+        if self.same_step_reset:  # info describes the new game already: its frame count restarted
+            restarted = info["episode_frame_number"] < self._frames[ids]
+            game_over = (terminated & restarted) | truncated
+            self._frames[ids] = info["episode_frame_number"]
+        else:
+            game_over = (terminated & (info["lives"] == 0)) | truncated
         self._scores[ids] += reward
         info = dict(info)
         info["raw_reward"] = reward
         info["game_over"] = game_over
         info["game_score"] = np.where(game_over, self._scores[ids], np.nan)
         self._scores[ids] = np.where(game_over, 0.0, self._scores[ids])
-        self._resetting[ids] = game_over
+        self._resetting[ids] = game_over & (not self.same_step_reset)
         if not self.life_loss_terminal:
             terminated = terminated & game_over
         if self.clip_rewards:

@@ -59,20 +59,24 @@ def record_atari_game(
     frame_skip: int,
     noops: int = 0,
     max_steps: int = 27_000,
+    channels_last: bool = False,
 ) -> tuple[float, int]:
     """One full game of `act` (on stacked SIZE x SIZE frames) as an mp4 of the color screen.
 
     The policy plays in the usual preprocessed env; a second env with full-size color
     frames gets the same actions. The emulator is deterministic given the actions
     (no sticky actions, unseeded resets), so both play the same game, and the video
-    shows the screen a person would see. Returns (raw game score, frames written).
+    shows the screen a person would see. `act` sees (stack, size, size) frames, or
+    (size, size, stack) with `channels_last`. Returns (raw game score, frames written).
     """
     import imageio.v2 as imageio
     from ale_py.vector_env import AtariVectorEnv
 
     from esrl.envs.atari import game_name, make_atari
 
-    policy_env = make_atari(game, 1, size=size, frameskip=frame_skip, noop_max=0)
+    policy_env = make_atari(
+        game, 1, size=size, frameskip=frame_skip, noop_max=0, channels_last=channels_last
+    )
     viewer = AtariVectorEnv(
         game_name(game),
         1,
@@ -116,3 +120,25 @@ def record_atari_game(
         viewer.close()
         tmp.unlink(missing_ok=True)
     return score, frames
+
+
+def record_game(
+    env_id: str,
+    act: Callable[[np.ndarray], np.ndarray],
+    path: Path | str,
+    seed: int = 0,
+    *,
+    frame_size: int = 84,
+    frame_skip: int = 4,
+    channels_last: bool = False,
+) -> tuple[float, int]:
+    """An Atari game (after a seeded number of no-op starts, up to 30) or one episode of any
+    other env, as an mp4; `act` maps one observation to one action."""
+    from esrl.envs.atari import game_name
+
+    if game_name(env_id) is None:
+        return record_episode(env_id, act, path, seed=seed)
+    noops = int(np.random.default_rng(seed).integers(0, 31))
+    return record_atari_game(
+        env_id, act, path, frame_size, frame_skip, noops, channels_last=channels_last
+    )

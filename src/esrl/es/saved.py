@@ -86,19 +86,18 @@ def evaluate_run(
         results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
     finally:
         evaluator.close()
-    if video and game_name(config.env):
-        from esrl.envs.recording import record_atari_game
+    if video:
+        from esrl.envs.recording import record_game
 
-        noops = int(np.random.default_rng(seed).integers(0, 31))
-        ret, frames = record_atari_game(
-            config.env, saved.act, video, config.frame_size, config.frame_skip, noops
+        ret, frames = record_game(
+            config.env,
+            saved.act,
+            video,
+            seed,
+            frame_size=config.frame_size,
+            frame_skip=config.frame_skip,
         )
-        log(f"video: {video} ({frames} frames, score {ret:.0f})")
-    elif video:
-        from esrl.envs.recording import record_episode
-
-        ret, frames = record_episode(config.env, saved.act, video, seed=seed)
-        log(f"video: {video} ({frames} frames, return {ret:.1f})")
+        log(f"video: {video} ({frames} frames, score {ret:.1f})")
     return gather(tasks, results).eval_returns
 
 

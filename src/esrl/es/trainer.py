@@ -4,7 +4,6 @@ Read top to bottom: `train_es` starts a run, `resume_es` continues one from its
 directory, and both hand over to `_run`, which is one loop over generations.
 """
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from esrl.backends import Backend, make_backend
+from esrl.configs import with_resume_overrides
 from esrl.envs.atari import game_name
 from esrl.envs.vector import env_info
 from esrl.errors import NonFiniteReturnError, UserError
@@ -104,17 +104,7 @@ def resume_es(
     """
     run = RunDir.open(run_dir)
     config = run.read_config(ALGO, ESConfig)
-    fields = {f.name: f for f in dataclasses.fields(ESConfig)}
-    for name, value in (overrides or {}).items():
-        if getattr(config, name) == value:
-            continue
-        if not fields[name].metadata.get("resumable"):
-            raise UserError(
-                f"{run.path} was trained with {name}={getattr(config, name)!r}; it cannot resume "
-                f"with {name}={value!r} (start a new run with another --out)"
-            )
-        config = replace(config, **{name: value})
-    config = resolve(config)
+    config = resolve(with_resume_overrides(config, overrides or {}, run.path))
     arrays, meta = load_checkpoint(run.checkpoint_path)
     policy = build_policy(config)
     if arrays.get("params", np.empty(0)).shape != (policy.num_params,):

@@ -41,3 +41,54 @@ def plot_es_curve(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_grid(
+    records: list[dict[str, Any]],
+    path: Path,
+    title: str,
+    panels: list[tuple[str, str]],
+    x_key: str = "env_steps",
+    x_label: str = "env steps (millions)",
+    x_scale: float = 1e6,
+) -> Path:
+    """One small panel per (metric key, label), all against the same x axis."""
+    plt = _pyplot()
+    cols = 4 if len(panels) > 6 else 3
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4 * cols, 2.8 * rows), constrained_layout=True, squeeze=False
+    )
+    x = [r[x_key] / x_scale for r in records]
+    for ax, (key, label) in zip(axes.flat, panels, strict=False):
+        ax.plot(x, [r.get(key, float("nan")) for r in records], lw=1.5)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+A2C_PANELS = [
+    ("score_mean100", "raw game score, mean of last 100 games"),
+    ("r2", "R^2 of value targets vs predictions"),
+    ("entropy", "policy entropy"),
+    ("loss", "A2C loss"),
+    ("policy_loss", "policy loss"),
+    ("value_loss", "value loss"),
+    ("value_targets", "value targets (mean)"),
+    ("values", "value predictions (mean)"),
+    ("advantages", "advantages (mean)"),
+    ("grad_norm", "gradient norm (before clipping)"),
+    ("learning_rate", "learning rate"),
+    ("steps_per_second", "env steps per second"),
+]
+
+
+def plot_a2c_diagnostics(records: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """The A2C notebook's diagnostics as a grid, against env steps (`runner.step_var`)."""
+    return plot_grid(records, path, title, A2C_PANELS)

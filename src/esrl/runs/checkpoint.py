@@ -42,3 +42,33 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     except (zipfile.BadZipFile, ValueError, KeyError, EOFError, OSError) as exc:
         raise UserError(f"checkpoint {path} is corrupt or unreadable ({exc})") from None
     return arrays, meta
+
+
+def save_torch_state(path: Path, state: dict[str, Any]) -> None:
+    """A torch agent's state (tensors, numbers, lists, dicts), atomically like `save_checkpoint`."""
+    import torch
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_torch_state(path: Path) -> dict[str, Any]:
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no checkpoint at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        raise UserError(f"checkpoint {path} is corrupt or unreadable ({exc})") from None

@@ -3,7 +3,8 @@
 RUN_DIR/config.json        algorithm, env and every hyperparameter (resolved)
 RUN_DIR/metrics.jsonl      one JSON line per generation / update
 RUN_DIR/tensorboard/       the same metrics as TensorBoard events
-RUN_DIR/checkpoint.npz     latest state, written atomically
+RUN_DIR/checkpoint.npz     latest state, written atomically (ES)
+RUN_DIR/agent.pt           latest state of a torch agent (A2C, DQN), written atomically
 RUN_DIR/learning_curve.png
 RUN_DIR/videos/
 """
@@ -24,6 +25,7 @@ class RunDir:
     config_path = property(lambda self: self.path / "config.json")
     metrics_path = property(lambda self: self.path / "metrics.jsonl")
     checkpoint_path = property(lambda self: self.path / "checkpoint.npz")
+    agent_path = property(lambda self: self.path / "agent.pt")  # torch agents (A2C, DQN)
     tensorboard_dir = property(lambda self: self.path / "tensorboard")
     curve_path = property(lambda self: self.path / "learning_curve.png")
     videos_dir = property(lambda self: self.path / "videos")
@@ -61,6 +63,13 @@ class RunDir:
         if not run.config_path.is_file():
             raise UserError(f"{run.path} is not a run directory (no config.json)")
         return run
+
+    def algo(self) -> str:
+        """The algorithm that made this run, from config.json."""
+        try:
+            return str(json.loads(self.config_path.read_text())["algo"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UserError(f"{self.config_path} is corrupt ({exc})") from None
 
     def read_config(self, algo: str, config_cls: type) -> Any:
         try:

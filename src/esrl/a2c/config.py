@@ -1,0 +1,66 @@
+"""Everything that defines an A2C run; defaults are the A2C notebook's (and SB3's Atari zoo)."""
+
+from dataclasses import dataclass
+
+from esrl.configs import opt
+from esrl.errors import UserError
+
+
+@dataclass
+class A2CConfig:
+    env: str = opt("SpaceInvaders", "Atari game (any id style) or gymnasium env id")
+    seed: int = opt(0, "seed for the network, action sampling and games")
+    nenvs: int = opt(8, "environments played side by side")
+    nsteps: int = opt(5, "steps per env in each partial trajectory (T)")
+    steps: int = opt(
+        10_000_000,
+        "interactions with all envs to train for (10M = 10,000,000); the learning rate "
+        "reaches 0 there, so raising it on --resume stretches the rest of the decay",
+        resumable=True,
+    )
+    gamma: float = opt(0.99, "discount")
+    learning_rate: float = opt(7e-4, "RMSProp step size at the start, decayed linearly to 0")
+    rms_alpha: float = opt(0.99, "RMSProp smoothing constant")
+    rms_eps: float = opt(1e-5, "RMSProp epsilon")
+    value_loss_coef: float = opt(0.25, "weight of the value loss")
+    entropy_coef: float = opt(0.01, "weight of the entropy bonus")
+    max_grad_norm: float = opt(0.5, "gradient norm clip")
+    frame_size: int = opt(84, "Atari: frames are resized to SIZE x SIZE grayscale")
+    hidden: tuple[int, ...] = opt((64, 64), "vector envs: hidden layer sizes of the tanh MLP")
+    threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
+    log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
+    checkpoint_seconds: float = opt(60.0, "seconds between checkpoints", resumable=True)
+    max_seconds: float = opt(
+        0.0, "stop after this much training wall time (0: no limit)", resumable=True
+    )
+
+    def validate(self) -> None:
+        positive = {
+            "nenvs": self.nenvs,
+            "nsteps": self.nsteps,
+            "steps": self.steps,
+            "learning_rate": self.learning_rate,
+            "rms_eps": self.rms_eps,
+            "frame_size": self.frame_size,
+            "log_every": self.log_every,
+            "checkpoint_seconds": self.checkpoint_seconds,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        nonnegative = {
+            "seed": self.seed,
+            "value_loss_coef": self.value_loss_coef,
+            "entropy_coef": self.entropy_coef,
+            "max_grad_norm": self.max_grad_norm,
+            "threads": self.threads,
+            "max_seconds": self.max_seconds,
+        }
+        for name, value in nonnegative.items():
+            if value < 0:
+                raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        for name, value in (("gamma", self.gamma), ("rms_alpha", self.rms_alpha)):
+            if not 0 <= value <= 1:
+                raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+        if any(size <= 0 for size in self.hidden):
+            raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")

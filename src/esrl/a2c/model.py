@@ -1,0 +1,91 @@
+"""The actor-critic network: one body, two heads (action logits and state value).
+
+For Atari frames the body is the Nature-DQN one (Mnih et al. 2015); for vector
+observations (CartPole and friends) a small tanh MLP. Kernels get orthogonal
+init with gain sqrt(2) and biases zeros, as the A2C notebook suggests; the two
+heads use the gains OpenAI Baselines and Stable-Baselines3 use (0.01 for logits,
+so the first policy is near uniform, and 1 for the value).
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def _init(layer: nn.Module, gain: float) -> nn.Module:
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+def nature_cnn(channels: int, size: int) -> tuple[nn.Sequential, int]:
+    """Conv 32x8x8/4, 64x4x4/2, 64x3x3/1, dense 512 (ReLU); returns (body, features)."""
+    gain = math.sqrt(2)
+    convs = nn.Sequential(
+        _init(nn.Conv2d(channels, 32, 8, stride=4), gain),
+        nn.ReLU(),
+        _init(nn.Conv2d(32, 64, 4, stride=2), gain),
+        nn.ReLU(),
+        _init(nn.Conv2d(64, 64, 3, stride=1), gain),
+        nn.ReLU(),
+        nn.Flatten(),
+    )
+    with torch.no_grad():
+        flat = convs(torch.zeros(1, channels, size, size)).shape[1]
+    return nn.Sequential(convs, _init(nn.Linear(flat, 512), gain), nn.ReLU()), 512
+
+
+def mlp(inputs: int, hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [_init(nn.Linear(inputs, width), math.sqrt(2)), nn.Tanh()]
+        inputs = width
+    return nn.Sequential(*layers), inputs
+
+
+class ActorCritic(nn.Module):
+    """`ActorCritic(num_actions)` is the notebook's model for (N, 84, 84, 4) uint8 frames.
+
+    `obs_shape` (H, W, C) selects the CNN, shared by both heads; (D,) selects two
+    separate MLPs for actor and critic, as Stable-Baselines3 does for vector
+    observations: a shared MLP lets the value loss (returns near 100 on CartPole)
+    swamp the policy gradient once the norm is clipped. Frames arrive channels-last
+    as uint8, as `nature_dqn_env` gives them, and are scaled to [0, 1] here.
+    """
+
+    def __init__(
+        self,
+        num_actions: int,
+        obs_shape: tuple[int, ...] = (84, 84, 4),
+        hidden: tuple[int, ...] = (64, 64),
+    ):
+        super().__init__()
+        self.obs_shape = tuple(obs_shape)
+        self.pixels = len(self.obs_shape) == 3
+        if self.pixels:
+            height, width, channels = self.obs_shape
+            if height != width:
+                raise ValueError(f"square frames expected, got {self.obs_shape}")
+            self.body, features = nature_cnn(channels, height)
+            self.critic_body = None
+        else:
+            inputs = int(np.prod(self.obs_shape))
+            self.body, features = mlp(inputs, hidden)
+            self.critic_body, _ = mlp(inputs, hidden)
+        self.logits_head = _init(nn.Linear(features, num_actions), 0.01)
+        self.value_head = _init(nn.Linear(features, 1), 1.0)
+
+    def _inputs(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(obs)
+        if self.pixels:
+            return x.permute(0, 3, 1, 2).float().div_(255.0)
+        return x.float()
+
+    def forward(self, obs: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (N, A), values (N,))"""
+        x = self._inputs(obs)
+        hidden = self.body(x)
+        critic_hidden = hidden if self.critic_body is None else self.critic_body(x)
+        return self.logits_head(hidden), self.value_head(critic_hidden).squeeze(-1)

@@ -1,0 +1,73 @@
+"""Use an A2C run from its directory alone: load the agent, play and record games, plot."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from esrl.a2c.config import A2CConfig
+from esrl.a2c.policy import Policy
+from esrl.a2c.trainer import ALGO, build_agent
+from esrl.envs.batch import make_env_batch, play_games
+from esrl.errors import UserError
+from esrl.metrics import read_metrics
+from esrl.metrics.plots import plot_a2c_diagnostics
+from esrl.runs import RunDir, load_torch_state
+
+
+def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[A2CConfig, Policy]:
+    """The run's config and its latest policy, sampling with `seed`."""
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, A2CConfig)
+    state = load_torch_state(run.agent_path)
+    env = make_env_batch(config.env, 1, training=False, frame_size=config.frame_size)
+    env.close()
+    model, _, _ = build_agent(config, env)
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError) as exc:
+        raise UserError(f"{run.agent_path} does not match {run.config_path} ({exc})") from None
+    return config, Policy(model, seed=seed)
+
+
+def evaluate_run(
+    run_dir: Path | str,
+    episodes: int,
+    seed: int = 0,
+    video: str | None = None,
+    log: Callable[[str], None] = print,
+) -> np.ndarray:
+    """Raw scores of `episodes` whole games played by the saved policy (sampled actions, as
+    in training); optionally an mp4 of one more game."""
+    config, policy = load_agent(run_dir, seed)
+
+    @torch.no_grad()
+    def act(obs: np.ndarray) -> np.ndarray:
+        return policy.act(obs)["actions"]
+
+    scores = play_games(config.env, act, episodes, seed, config.frame_size)
+    if video:
+        from esrl.envs.recording import record_game
+
+        score, frames = record_game(
+            config.env,
+            lambda obs: act(obs[None])[0],
+            video,
+            seed,
+            frame_size=config.frame_size,
+            channels_last=True,
+        )
+        log(f"video: {video} ({frames} frames, score {score:.1f})")
+    return scores
+
+
+def plot_run(run_dir: Path | str) -> Path:
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, A2CConfig)
+    records = read_metrics(run.metrics_path)
+    if not records:
+        raise UserError(f"{run.path} has no metrics to plot yet")
+    return plot_a2c_diagnostics(
+        records, run.curve_path, f"A2C on {config.env} (seed {config.seed})"
+    )

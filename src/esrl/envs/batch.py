@@ -1,0 +1,80 @@
+"""The env batch a gradient learner (A2C, DQN) trains on: Atari games or vector-observation envs.
+
+Both kinds restart a finished episode within the step that ends it (gymnasium's
+same-step autoreset), so a trajectory never holds a step whose action was ignored,
+and both report `info["game_score"]`: the raw score of each game that ended at
+this step (NaN elsewhere), counted over whole games even when a life loss is a
+training terminal.
+"""
+
+from collections.abc import Callable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+
+from esrl.envs.atari import game_name, nature_dqn_env
+from esrl.envs.vector import env_info
+
+
+def make_env_batch(
+    env_id: str, num_envs: int, *, training: bool = True, frame_size: int = 84
+) -> gym.vector.VectorEnv:
+    """Atari: DeepMind preprocessing (life-loss terminals and clipped rewards only when
+    `training`); anything else: a synchronous gymnasium vector env."""
+    if game_name(env_id) is not None:
+        return nature_dqn_env(
+            env_id, num_envs, size=frame_size, life_loss_terminal=training, clip_rewards=training
+        )
+    env_info(env_id)  # a clear error for unknown ids or unusable spaces
+    env = gym.make_vec(
+        env_id,
+        num_envs=num_envs,
+        vectorization_mode="sync",
+        vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+    )
+    return EpisodeScores(env)
+
+
+class EpisodeScores(gym.vector.VectorWrapper):
+    """`info["game_score"]` and `info["game_over"]` for a same-step-autoreset vector env."""
+
+    def __init__(self, env: gym.vector.VectorEnv):
+        super().__init__(env)
+        self._scores = np.zeros(env.num_envs)
+
+    def reset(self, *, seed=None, options=None):
+        self._scores[:] = 0.0
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, actions):
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        over = terminated | truncated
+        self._scores += reward
+        info = dict(info)
+        info["game_over"] = over
+        info["game_score"] = np.where(over, self._scores, np.nan)
+        self._scores[over] = 0.0
+        return obs, reward, terminated, truncated, info
+
+
+def play_games(
+    env_id: str,
+    act: Callable[[np.ndarray], np.ndarray],
+    games: int,
+    seed: int = 0,
+    frame_size: int = 84,
+) -> np.ndarray:
+    """Raw scores of `games` whole games, one per env of a batch (no life-loss terminals,
+    unclipped rewards); `act` maps a batch of observations to a batch of actions."""
+    env = make_env_batch(env_id, games, training=False, frame_size=frame_size)
+    scores = np.full(games, np.nan)
+    try:
+        obs, _ = env.reset(seed=seed)
+        while np.isnan(scores).any():
+            obs, _, _, _, info = env.step(act(obs))
+            first = ~np.isnan(info["game_score"]) & np.isnan(scores)
+            scores[first] = info["game_score"][first]
+    finally:
+        env.close()
+    return scores

@@ -1,0 +1,227 @@
+"""A2C: the notebook's API (runner, transforms, losses), learning, and the CLI around a run."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from esrl.a2c import (
+    A2C,
+    A2CConfig,
+    ActorCritic,
+    ComputeValueTargets,
+    EnvRunner,
+    MergeTimeBatch,
+    Policy,
+    train_a2c,
+)
+from esrl.envs import nature_dqn_env
+from esrl.envs.batch import make_env_batch
+
+from .conftest import run_cli
+
+
+class ConstantValue:
+    """A stand-in policy for target arithmetic: v(s) = 10 for every state."""
+
+    def values(self, obs):
+        return torch.full((len(obs),), 10.0)
+
+
+def test_value_targets_stop_at_resets_and_bootstrap_from_the_latest_observation():
+    gamma = 0.5
+    trajectory = {
+        "rewards": [np.array([1.0, 0.0]), np.array([2.0, 1.0]), np.array([4.0, 0.0])],
+        "resets": [np.array([False, False]), np.array([True, False]), np.array([False, False])],
+        "state": {"latest_observation": np.zeros((2, 3))},
+    }
+    ComputeValueTargets(ConstantValue(), gamma)(trajectory)
+    targets = torch.stack(trajectory["value_targets"]).numpy()
+    # env 0: the episode ends at t=1, so t=0 and t=1 never see t=2 or the bootstrap
+    # env 1: no reset, 0 + .5 * (1 + .5 * (0 + .5 * 10))
+    expected = np.array(
+        [
+            [1 + 0.5 * 2, 0 + 0.5 * (1 + 0.5 * (0 + 0.5 * 10))],
+            [2, 1 + 0.5 * (0 + 0.5 * 10)],
+            [4 + 0.5 * 10, 0 + 0.5 * 10],
+        ]
+    )
+    np.testing.assert_allclose(targets, expected)
+
+
+def test_merge_time_batch_flattens_time_major_and_leaves_state_alone():
+    trajectory = {
+        "observations": [np.full((3, 2), t) for t in range(4)],
+        "values": [torch.full((3,), float(t)) for t in range(4)],
+        "state": {"latest_observation": np.zeros((3, 2))},
+    }
+    MergeTimeBatch()(trajectory)
+    assert trajectory["observations"].shape == (12, 2)
+    assert trajectory["values"].shape == (12,)
+    np.testing.assert_array_equal(trajectory["observations"][:, 0], np.repeat(np.arange(4), 3))
+    assert trajectory["state"]["latest_observation"].shape == (3, 2)
+
+
+def test_runner_on_nature_dqn_env_gives_the_notebook_trajectory():
+    env = nature_dqn_env("SpaceInvadersNoFrameskip-v4", nenvs=2)
+    policy = Policy(ActorCritic(env.single_action_space.n), seed=0)
+    runner = EnvRunner(env, policy, nsteps=3, seed=0)
+    trajectory = runner.get_next()
+    env.close()
+    keys = {"observations", "rewards", "resets", "actions", "logits", "log_probs", "values"}
+    assert keys <= set(trajectory)
+    assert all(len(trajectory[k]) == 3 for k in keys)
+    obs = trajectory["observations"][0]
+    assert obs.shape == (2, 84, 84, 4) and obs.dtype == np.uint8
+    assert isinstance(trajectory["actions"][0], np.ndarray)
+    assert trajectory["logits"][0].shape == (2, 6) and trajectory["logits"][0].requires_grad
+    assert trajectory["state"]["latest_observation"].shape == (2, 84, 84, 4)
+    assert runner.step_var == 6
+
+
+def _toy_batch(policy: Policy, advantage: float):
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    acted = policy.act(obs)
+    # action 0 turned out `advantage` better than expected, action 1 as much worse
+    adv = torch.as_tensor(
+        np.where(acted["actions"] == 0, advantage, -advantage), dtype=torch.float32
+    )
+    return {**acted, "observations": obs, "value_targets": acted["values"].detach() + adv}
+
+
+def _prob_of_action_0(policy: Policy, obs: np.ndarray) -> float:
+    logits, _ = policy.model(obs)
+    return torch.softmax(logits, -1)[:, 0].mean().item()
+
+
+@pytest.mark.parametrize("advantage", [1.0, -1.0])
+def test_policy_gradient_raises_the_probability_of_better_than_expected_actions(advantage):
+    torch.manual_seed(0)
+    policy = Policy(ActorCritic(2, (4,)), seed=0)
+    batch = _toy_batch(policy, advantage)
+    assert 0 < batch["actions"].sum() < 16  # both actions were sampled
+    before = _prob_of_action_0(policy, batch["observations"])
+    optimizer = torch.optim.SGD(policy.model.parameters(), lr=1.0)
+    optimizer.zero_grad()
+    A2C(policy, optimizer).policy_loss(batch).backward()
+    optimizer.step()
+    after = _prob_of_action_0(policy, batch["observations"])
+    assert (after - before) * advantage > 1e-3
+
+
+def test_value_loss_moves_predictions_toward_targets():
+    torch.manual_seed(0)
+    policy = Policy(ActorCritic(2, (4,)), seed=0)
+    batch = _toy_batch(policy, 5.0)
+    optimizer = torch.optim.SGD(policy.model.parameters(), lr=0.05)
+    a2c = A2C(policy, optimizer)
+    before = a2c.value_loss(batch).item()
+    a2c.value_loss(batch).backward()
+    optimizer.step()
+    _, values = policy.model(batch["observations"])
+    after = torch.nn.functional.mse_loss(values, batch["value_targets"]).item()
+    assert after < before
+
+
+def test_step_reports_every_diagnostic_of_the_notebook():
+    torch.manual_seed(0)
+    policy = Policy(ActorCritic(2, (4,)), seed=0)
+    batch = _toy_batch(policy, 1.0)
+    diagnostics = A2C(policy, torch.optim.RMSprop(policy.model.parameters())).step(batch)
+    expected = {"loss", "policy_loss", "value_loss", "entropy", "grad_norm"}
+    expected |= {"value_targets", "values", "advantages", "r2"}
+    assert set(diagnostics) == expected
+    assert diagnostics["entropy"] == pytest.approx(np.log(2), abs=0.01)  # near-uniform start
+    expected_advantage = np.where(batch["actions"] == 0, 1.0, -1.0).mean()
+    assert diagnostics["advantages"] == pytest.approx(expected_advantage, abs=1e-5)
+
+
+def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
+    config = A2CConfig(
+        env="CartPole-v1",
+        steps=60_000,
+        entropy_coef=0.0,
+        value_loss_coef=0.5,
+        threads=1,
+        log_every=20_000,
+    )
+    result = train_a2c(config, tmp_path / "a", log=lambda s: None)
+    assert result.score_mean100 >= 120  # random play: about 22
+    again = train_a2c(
+        A2CConfig(**{**config.__dict__, "steps": 2_000}), tmp_path / "b", log=lambda s: None
+    )
+    twice = train_a2c(
+        A2CConfig(**{**config.__dict__, "steps": 2_000}), tmp_path / "c", log=lambda s: None
+    )
+    first = torch.load(again.run_dir / "agent.pt", weights_only=True)["model"]
+    second = torch.load(twice.run_dir / "agent.pt", weights_only=True)["model"]
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_game_scores_count_whole_games_not_lives():
+    env = make_env_batch("Breakout", 4)
+    policy = Policy(ActorCritic(env.single_action_space.n), seed=0)
+    runner = EnvRunner(env, policy, nsteps=50, seed=0)
+    resets = 0
+    with torch.no_grad():
+        while runner.games < 4:
+            resets += int(np.sum(runner.get_next()["resets"]))
+    env.close()
+    assert resets >= 4 * runner.games  # five lives a game: a training terminal for each
+    assert max(runner.game_scores) >= 1  # raw scores of whole games
+
+
+def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
+    out = tmp_path / "run"
+    common = ["--env", "CartPole-v1", "--log-every", "1k", "--threads", "1"]
+    first = run_cli("train", "a2c", "--out", str(out), "--steps", "2k", *common)
+    assert first.returncode == 0, first.stderr
+    saved = torch.load(out / "agent.pt", weights_only=True)
+    assert saved["env_steps"] >= 2000
+    resumed = run_cli("train", "a2c", "--resume", str(out), "--steps", "4k")
+    assert resumed.returncode == 0, resumed.stderr
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["env_steps"] for r in records]
+    assert steps == sorted(set(steps)) and steps[-1] >= 4000
+    assert torch.load(out / "agent.pt", weights_only=True)["updates"] > saved["updates"]
+    video = tmp_path / "a2c.mp4"
+    evaluated = run_cli("eval", str(out), "--episodes", "3", "--video", str(video))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "over 3 episodes" in evaluated.stdout and video.stat().st_size > 1000
+    (out / "learning_curve.png").unlink()
+    plotted = run_cli("plot", str(out))
+    assert plotted.returncode == 0 and (out / "learning_curve.png").stat().st_size > 10_000
+    bad = run_cli("train", "a2c", "--resume", str(out), "--nenvs", "4")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nenvs" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--nenvs", "0"], "--nenvs must be positive"),
+        (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
+        (["--steps", "ten"], "expected an integer"),
+        (["--env", "NoSuchGame-v9"], "unknown environment"),
+    ],
+)
+def test_bad_a2c_input_is_one_line_and_exit_2(tmp_path, flags, message):
+    result = run_cli("train", "a2c", "--out", str(tmp_path / "x"), *flags)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_atari_a2c_runs_end_to_end_and_plays_its_video(tmp_path):
+    out = tmp_path / "breakout"
+    result = run_cli(
+        "train", "a2c", "--env", "Breakout", "--nenvs", "2", "--steps", "200", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    video = tmp_path / "breakout.mp4"
+    evaluated = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    assert evaluated.returncode == 0, evaluated.stderr
+    import imageio.v3 as iio
+
+    frames = iio.imread(video, index=None)
+    assert frames.shape[1:] == (420, 320, 3) and len(frames) > 50
