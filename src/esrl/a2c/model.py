@@ -7,42 +7,12 @@ heads use the gains OpenAI Baselines and Stable-Baselines3 use (0.01 for logits,
 so the first policy is near uniform, and 1 for the value).
 """
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 
-
-def _init(layer: nn.Module, gain: float) -> nn.Module:
-    nn.init.orthogonal_(layer.weight, gain)
-    nn.init.zeros_(layer.bias)
-    return layer
-
-
-def nature_cnn(channels: int, size: int) -> tuple[nn.Sequential, int]:
-    """Conv 32x8x8/4, 64x4x4/2, 64x3x3/1, dense 512 (ReLU); returns (body, features)."""
-    gain = math.sqrt(2)
-    convs = nn.Sequential(
-        _init(nn.Conv2d(channels, 32, 8, stride=4), gain),
-        nn.ReLU(),
-        _init(nn.Conv2d(32, 64, 4, stride=2), gain),
-        nn.ReLU(),
-        _init(nn.Conv2d(64, 64, 3, stride=1), gain),
-        nn.ReLU(),
-        nn.Flatten(),
-    )
-    with torch.no_grad():
-        flat = convs(torch.zeros(1, channels, size, size)).shape[1]
-    return nn.Sequential(convs, _init(nn.Linear(flat, 512), gain), nn.ReLU()), 512
-
-
-def mlp(inputs: int, hidden: tuple[int, ...]) -> tuple[nn.Sequential, int]:
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers += [_init(nn.Linear(inputs, width), math.sqrt(2)), nn.Tanh()]
-        inputs = width
-    return nn.Sequential(*layers), inputs
+from esrl.networks.bodies import frames_to_input, mlp, nature_cnn
+from esrl.networks.bodies import orthogonal as _init
 
 
 class ActorCritic(nn.Module):
@@ -66,9 +36,7 @@ class ActorCritic(nn.Module):
         self.pixels = len(self.obs_shape) == 3
         if self.pixels:
             height, width, channels = self.obs_shape
-            if height != width:
-                raise ValueError(f"square frames expected, got {self.obs_shape}")
-            self.body, features = nature_cnn(channels, height)
+            self.body, features = nature_cnn(channels, height, width)
             self.critic_body = None
         else:
             inputs = int(np.prod(self.obs_shape))
@@ -78,10 +46,9 @@ class ActorCritic(nn.Module):
         self.value_head = _init(nn.Linear(features, 1), 1.0)
 
     def _inputs(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(obs)
         if self.pixels:
-            return x.permute(0, 3, 1, 2).float().div_(255.0)
-        return x.float()
+            return frames_to_input(obs)
+        return torch.as_tensor(obs).float()
 
     def forward(self, obs: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits (N, A), values (N,))"""

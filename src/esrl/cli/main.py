@@ -1,4 +1,4 @@
-"""`esrl train es|a2c`, `esrl eval RUN_DIR`, `esrl plot RUN_DIR`.
+"""`esrl train es|a2c|dqn`, `esrl eval RUN_DIR`, `esrl plot RUN_DIR`.
 
 User mistakes surface as one line on stderr and exit code 2; nothing already in a
 run directory is overwritten.
@@ -21,6 +21,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from esrl.a2c.config import A2CConfig
+    from esrl.dqn.config import DQNConfig
     from esrl.es.config import ESConfig
 
     parser = _Parser(prog="esrl", description="Evolution Strategies for RL")
@@ -36,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     a2c.add_argument("--out", help="run directory to create (default: runs/a2c-ENV-seedN-TIME)")
     a2c.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     add_config_arguments(a2c, A2CConfig)
+    dqn = algos.add_parser("dqn", help="n-step DQN with a pool of games and experience replay")
+    dqn.add_argument("--out", help="run directory to create (default: runs/dqn-ENV-seedN-TIME)")
+    dqn.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    add_config_arguments(dqn, DQNConfig)
 
     ev = commands.add_parser("eval", help="play whole games with the saved policy of a run")
     ev.add_argument("run_dir")
@@ -74,6 +79,19 @@ def _train_a2c(args: argparse.Namespace) -> None:
         train_a2c(A2CConfig(**given), args.out)
 
 
+def _train_dqn(args: argparse.Namespace) -> None:
+    from esrl.dqn.config import DQNConfig
+    from esrl.dqn.trainer import resume_dqn, train_dqn
+
+    given = given_values(args, DQNConfig)
+    if args.resume:
+        if args.out:
+            raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
+        resume_dqn(args.resume, given)
+    else:
+        train_dqn(DQNConfig(**given), args.out)
+
+
 def _saved_module(run_dir: str):
     """The module that reads runs of the algorithm that made `run_dir`."""
     from esrl.runs import RunDir
@@ -83,6 +101,8 @@ def _saved_module(run_dir: str):
         from esrl.es import saved
     elif algo == "a2c":
         from esrl.a2c import saved
+    elif algo == "dqn":
+        from esrl.dqn import saved
     else:
         raise UserError(f"{run_dir} holds a run of unknown algorithm {algo!r}")
     return saved
@@ -100,7 +120,7 @@ def _plot(args: argparse.Namespace) -> None:
     print(_saved_module(args.run_dir).plot_run(args.run_dir))
 
 
-TRAINERS = {"es": _train_es, "a2c": _train_a2c}
+TRAINERS = {"es": _train_es, "a2c": _train_a2c, "dqn": _train_dqn}
 
 
 def main(argv: list[str] | None = None) -> int:

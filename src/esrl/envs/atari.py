@@ -53,7 +53,8 @@ def make_atari(
     game: str,
     num_envs: int,
     *,
-    size: int = 84,
+    size: int | tuple[int, int] = 84,
+    crop_bottom: int = 0,
     stack: int = 4,
     frameskip: int = 4,
     noop_max: int = 30,
@@ -73,21 +74,27 @@ def make_atari(
     `same_step_reset`: the step that ends a game already returns the next game's
     first observation (what trajectory learners want); otherwise the step after it
     does, ignoring its action (gymnasium's default, what ES's episode loop wants).
+    `size` is SIZE or (HEIGHT, WIDTH) of the resized screen; `crop_bottom` rows are
+    then cut off its bottom (the DQN notebook's crop of the score bar).
     """
     from ale_py.vector_env import AtariVectorEnv
 
     rom = game_name(game)
     if rom is None:
         raise UserError(f"{game!r} is not an Atari game known to ale-py; {ROM_LIST_HINT}")
-    if size <= 0 or stack <= 0 or frameskip <= 0 or num_envs <= 0:
-        raise UserError("Atari size, stack, frameskip and number of envs must be positive")
+    height, width = (size, size) if isinstance(size, int) else size
+    if min(height, width, stack, frameskip, num_envs) <= 0 or not 0 <= crop_bottom < height:
+        raise UserError(
+            "Atari frame size, stack, frameskip and number of envs must be positive, "
+            "and the crop smaller than the frame"
+        )
     env = AtariVectorEnv(
         rom,
         num_envs,
         batch_size=batch_size,
         num_threads=num_threads,
-        img_height=size,
-        img_width=size,
+        img_height=height,
+        img_width=width,
         stack_num=stack,
         frameskip=frameskip,
         noop_max=noop_max,
@@ -99,7 +106,9 @@ def make_atari(
         use_fire_reset=True,
         autoreset_mode="SameStep" if same_step_reset else "NextStep",
     )
-    return AtariBatch(env, life_loss_terminal, clip_rewards, channels_last, same_step_reset)
+    return AtariBatch(
+        env, life_loss_terminal, clip_rewards, channels_last, same_step_reset, crop_bottom
+    )
 
 
 def make_pong(num_envs: int | None = None, **kwargs) -> "gym.Env | AtariBatch":
@@ -172,8 +181,10 @@ class AtariBatch(gym.vector.VectorWrapper):
         clip_rewards: bool,
         channels_last: bool,
         same_step_reset: bool = False,
+        crop_bottom: int = 0,
     ):
         super().__init__(env)
+        self.crop_bottom = crop_bottom
         self.life_loss_terminal = life_loss_terminal
         self.clip_rewards = clip_rewards
         self.channels_last = channels_last
@@ -181,19 +192,24 @@ class AtariBatch(gym.vector.VectorWrapper):
         self._scores = np.zeros(env.num_envs)
         self._resetting = np.zeros(env.num_envs, bool)  # next step of this env is a reset
         self._frames = np.zeros(env.num_envs, np.int64)  # frames into the current game
-        if channels_last:
-            stack, height, width = env.single_observation_space.shape
-            self.single_observation_space = gym.spaces.Box(0, 255, (height, width, stack), np.uint8)
-            self.observation_space = gym.vector.utils.batch_space(
-                self.single_observation_space, env.num_envs
-            )
+        stack, height, width = env.single_observation_space.shape
+        height -= crop_bottom
+        shape = (height, width, stack) if channels_last else (stack, height, width)
+        self.single_observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, env.num_envs
+        )
 
     @property
     def num_actions(self) -> int:
         return int(self.env.single_action_space.n)
 
     def _obs(self, obs: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(obs.transpose(0, 2, 3, 1)) if self.channels_last else obs
+        if self.crop_bottom:
+            obs = obs[:, :, : obs.shape[2] - self.crop_bottom]
+        if self.channels_last:
+            return np.ascontiguousarray(obs.transpose(0, 2, 3, 1))
+        return np.ascontiguousarray(obs) if self.crop_bottom else obs
 
     def reset(self, *, seed=None, options=None):
         obs, info = self.env.reset(seed=seed, options=options)

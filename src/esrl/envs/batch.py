@@ -16,15 +16,31 @@ from gymnasium.vector import AutoresetMode
 from esrl.envs.atari import game_name, nature_dqn_env
 from esrl.envs.vector import env_info
 
+# Atari observation pipelines: DeepMind's 84x84, or the DQN notebook's 105x80 with the
+# bottom 25 rows (score bar) cropped: ALE resizes the screen to 120x80 and 15 rows
+# (26 of the original 210) are cut, all in ALE's threads but the slice.
+FRAMES = {"nature": dict(size=84), "notebook": dict(size=(120, 80), crop_bottom=15)}
+
 
 def make_env_batch(
-    env_id: str, num_envs: int, *, training: bool = True, frame_size: int = 84
+    env_id: str,
+    num_envs: int,
+    *,
+    training: bool = True,
+    frame_size: int = 84,
+    frames: str = "nature",
+    clip_rewards: bool | None = None,
 ) -> gym.vector.VectorEnv:
-    """Atari: DeepMind preprocessing (life-loss terminals and clipped rewards only when
-    `training`); anything else: a synchronous gymnasium vector env."""
+    """Atari: DeepMind preprocessing (life-loss terminals only when `training`; rewards
+    clipped when `clip_rewards`, which defaults to `training`); anything else: a
+    synchronous gymnasium vector env. Atari frames are channels-last uint8."""
     if game_name(env_id) is not None:
+        options = dict(FRAMES[frames])
+        if frames == "nature":
+            options["size"] = frame_size
+        clip = training if clip_rewards is None else clip_rewards
         return nature_dqn_env(
-            env_id, num_envs, size=frame_size, life_loss_terminal=training, clip_rewards=training
+            env_id, num_envs, life_loss_terminal=training, clip_rewards=clip, **options
         )
     env_info(env_id)  # a clear error for unknown ids or unusable spaces
     env = gym.make_vec(
@@ -64,10 +80,11 @@ def play_games(
     games: int,
     seed: int = 0,
     frame_size: int = 84,
+    frames: str = "nature",
 ) -> np.ndarray:
     """Raw scores of `games` whole games, one per env of a batch (no life-loss terminals,
     unclipped rewards); `act` maps a batch of observations to a batch of actions."""
-    env = make_env_batch(env_id, games, training=False, frame_size=frame_size)
+    env = make_env_batch(env_id, games, training=False, frame_size=frame_size, frames=frames)
     scores = np.full(games, np.nan)
     try:
         obs, _ = env.reset(seed=seed)

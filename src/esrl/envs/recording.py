@@ -55,11 +55,12 @@ def record_atari_game(
     game: str,
     act: Callable[[np.ndarray], np.ndarray],
     path: Path | str,
-    size: int,
+    size: int | tuple[int, int],
     frame_skip: int,
     noops: int = 0,
     max_steps: int = 27_000,
     channels_last: bool = False,
+    crop_bottom: int = 0,
 ) -> tuple[float, int]:
     """One full game of `act` (on stacked SIZE x SIZE frames) as an mp4 of the color screen.
 
@@ -75,7 +76,13 @@ def record_atari_game(
     from esrl.envs.atari import game_name, make_atari
 
     policy_env = make_atari(
-        game, 1, size=size, frameskip=frame_skip, noop_max=0, channels_last=channels_last
+        game,
+        1,
+        size=size,
+        crop_bottom=crop_bottom,
+        frameskip=frame_skip,
+        noop_max=0,
+        channels_last=channels_last,
     )
     viewer = AtariVectorEnv(
         game_name(game),
@@ -128,9 +135,10 @@ def record_game(
     path: Path | str,
     seed: int = 0,
     *,
-    frame_size: int = 84,
+    frame_size: int | tuple[int, int] = 84,
     frame_skip: int = 4,
     channels_last: bool = False,
+    crop_bottom: int = 0,
 ) -> tuple[float, int]:
     """An Atari game (after a seeded number of no-op starts, up to 30) or one episode of any
     other env, as an mp4; `act` maps one observation to one action."""
@@ -140,5 +148,12 @@ def record_game(
         return record_episode(env_id, act, path, seed=seed)
     noops = int(np.random.default_rng(seed).integers(0, 31))
     return record_atari_game(
-        env_id, act, path, frame_size, frame_skip, noops, channels_last=channels_last
+        env_id,
+        act,
+        path,
+        frame_size,
+        frame_skip,
+        noops,
+        channels_last=channels_last,
+        crop_bottom=crop_bottom,
     )

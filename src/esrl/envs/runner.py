@@ -3,9 +3,9 @@
 The runner of the A2C notebook (`002_860e126237fc35b6.txt`), shared by A2C and DQN.
 A trajectory is a dict of lists of length T (one entry per step, each covering
 all envs): `observations`, `rewards`, `resets`, `actions`, plus every key that
-`policy.act` returns, and `state` with `latest_observation` (s_{t+T}) and the
-env-step counter. Transforms then post-process it in place (value targets,
-merging time and env axes).
+`policy.act` returns, `game_over` where the env reports whole games, and `state`
+with `latest_observation` (s_{t+T}) and the env-step counter. Transforms then
+post-process it in place (value targets, merging time and env axes).
 """
 
 from collections import deque
@@ -71,6 +71,8 @@ class EnvRunner:
             obs, reward, terminated, truncated, info = self.env.step(acted["actions"])
             trajectory["rewards"].append(np.asarray(reward, np.float32))
             trajectory["resets"].append(np.asarray(terminated | truncated))
+            if "game_over" in info:  # a whole game ended (not just a life): the next obs starts one
+                trajectory.setdefault("game_over", []).append(np.asarray(info["game_over"]))
             self._record_games(info)
             self.step_var += self.nenvs
         self.state["latest_observation"] = obs

@@ -43,25 +43,36 @@ def plot_es_curve(
     return path
 
 
+X_AXES = {
+    "env_steps": ("env steps (millions)", 1e6),
+    "iteration": ("iteration (thousands)", 1e3),
+}
+
+
 def plot_grid(
     records: list[dict[str, Any]],
     path: Path,
     title: str,
-    panels: list[tuple[str, str]],
-    x_key: str = "env_steps",
-    x_label: str = "env steps (millions)",
-    x_scale: float = 1e6,
+    panels: list[tuple[str, ...]],
 ) -> Path:
-    """One small panel per (metric key, label), all against the same x axis."""
+    """One small panel per (metric key, label[, x key]); x defaults to env steps."""
     plt = _pyplot()
     cols = 4 if len(panels) > 6 else 3
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(
         rows, cols, figsize=(4 * cols, 2.8 * rows), constrained_layout=True, squeeze=False
     )
-    x = [r[x_key] / x_scale for r in records]
-    for ax, (key, label) in zip(axes.flat, panels, strict=False):
-        ax.plot(x, [r.get(key, float("nan")) for r in records], lw=1.5)
+    for ax, (key, label, *x_key) in zip(axes.flat, panels, strict=False):
+        x_name = x_key[0] if x_key else "env_steps"
+        x_label, scale = X_AXES[x_name]
+        points = [(r[x_name] / scale, r.get(key, float("nan"))) for r in records]
+        points = [(x, y) for x, y in points if y == y]  # NaN: not measured yet
+        ax.plot(
+            [x for x, _ in points],
+            [y for _, y in points],
+            lw=1.5,
+            marker="." if len(points) < 30 else None,
+        )
         ax.set_title(label, fontsize=10)
         ax.set_xlabel(x_label, fontsize=8)
         ax.grid(alpha=0.3)
@@ -92,3 +103,20 @@ A2C_PANELS = [
 def plot_a2c_diagnostics(records: list[dict[str, Any]], path: Path, title: str) -> Path:
     """The A2C notebook's diagnostics as a grid, against env steps (`runner.step_var`)."""
     return plot_grid(records, path, title, A2C_PANELS)
+
+
+DQN_PANELS = [
+    ("eval_score", "evaluation score (whole games)"),
+    ("eval_score", "evaluation score (whole games)", "iteration"),
+    ("score_mean100", "training games, mean of last 100"),
+    ("td_loss", "TD loss"),
+    ("q_mean", "mean Q of sampled actions"),
+    ("epsilon", "epsilon", "iteration"),
+    ("replay_size", "replay memory (transitions)"),
+    ("steps_per_second", "env steps per second"),
+]
+
+
+def plot_dqn_curves(records: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """Evaluation score against env steps and iterations, with the training diagnostics."""
+    return plot_grid(records, path, title, DQN_PANELS)

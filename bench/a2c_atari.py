@@ -1,0 +1,156 @@
+"""A2C on SpaceInvaders: esrl against Stable-Baselines3's A2C, same settings and budget, one run.
+
+    .venv/bin/pip install stable-baselines3==2.9.2    # only for this benchmark
+    .venv/bin/python bench/a2c_atari.py [--steps 1M] [--out runs/a2c-bench]
+
+Both: 8 envs, DeepMind preprocessing (30 no-op starts, frame skip 4 with max-pool,
+life loss = training terminal, fire on reset, 84x84 gray, 4 frames, clipped
+rewards), Nature-CNN actor-critic, n_steps 5, gamma 0.99, RMSProp (PyTorch
+semantics) lr 7e-4 decayed linearly to 0 over the budget, alpha 0.99, eps 1e-5,
+value coef 0.25, entropy coef 0.01, grad clip 0.5, torch's default threads.
+SB3 runs its own Atari wrappers on a DummyVecEnv (its default).
+
+Prints agent steps/s (interactions with all envs per second of training) and the
+mean raw score of the last 100 whole games for each, the speed ratio, the time
+10M steps would take here, and writes both learning curves to a PNG.
+"""
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from esrl.a2c import A2CConfig, train_a2c
+from esrl.cli.config_args import parse_count
+from esrl.metrics import read_metrics
+
+ENV_ID = "SpaceInvadersNoFrameskip-v4"
+
+
+def run_esrl(steps: int, out: Path, log_every: int) -> dict:
+    if out.exists():
+        shutil.rmtree(out)
+    config = A2CConfig(env=ENV_ID, nenvs=8, steps=steps, log_every=log_every)
+    result = train_a2c(config, out, log=print)
+    records = read_metrics(out / "metrics.jsonl")
+    return {
+        "steps_per_second": result.env_steps / result.seconds,
+        "seconds": result.seconds,
+        "score_mean100": result.score_mean100,
+        "games": result.games,
+        "curve": [(r["env_steps"], r["score_mean100"]) for r in records],
+    }
+
+
+def run_sb3(steps: int, log_every: int) -> dict:
+    import ale_py
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env(ENV_ID, n_envs=8, seed=0), n_stack=4)
+    model = A2C(
+        "CnnPolicy",
+        env,
+        learning_rate=lambda remaining: 7e-4 * remaining,
+        n_steps=5,
+        gamma=0.99,
+        gae_lambda=1.0,
+        ent_coef=0.01,
+        vf_coef=0.25,
+        max_grad_norm=0.5,
+        rms_prop_eps=1e-5,
+        use_rms_prop=True,
+        policy_kwargs=dict(optimizer_class=torch.optim.RMSprop),
+        seed=0,
+        device="cpu",
+        verbose=0,
+    )
+
+    class Curve(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.points: list[tuple[int, float]] = []
+            self.next_log = log_every
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= self.next_log:
+                scores = [info["r"] for info in self.model.ep_info_buffer]
+                mean = float(np.mean(scores)) if scores else float("nan")
+                self.points.append((self.num_timesteps, mean))
+                self.next_log += log_every
+                print(f"sb3 steps {self.num_timesteps:>10,}  score(100) {mean:8.1f}", flush=True)
+            return True
+
+    curve = Curve()
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps, callback=curve)
+    seconds = time.perf_counter() - start
+    scores = [info["r"] for info in model.ep_info_buffer]
+    env.close()
+    return {
+        "steps_per_second": model.num_timesteps / seconds,
+        "seconds": seconds,
+        "score_mean100": float(np.mean(scores)) if scores else float("nan"),
+        "games": None,
+        "curve": curve.points,
+    }
+
+
+def plot(results: dict, path: Path, steps: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for name, result in results.items():
+        x, y = zip(*result["curve"], strict=True) if result["curve"] else ((), ())
+        label = f"{name} ({result['steps_per_second']:,.0f} steps/s)"
+        ax.plot(np.array(x) / 1e6, y, label=label, lw=2)
+    ax.set_xlabel("env steps, all 8 envs (millions)")
+    ax.set_ylabel("raw score, mean of last 100 games")
+    ax.set_title(f"A2C on SpaceInvaders, {steps:,} steps, this machine")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=parse_count, default=1_000_000)
+    parser.add_argument("--out", default="runs/a2c-bench")
+    parser.add_argument("--plot", default="docs/a2c_learning_curves.png")
+    parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
+    args = parser.parse_args()
+    log_every = max(args.steps // 50, 1000)
+    results = {}
+    if args.only != "sb3":
+        results["esrl"] = run_esrl(args.steps, Path(args.out), log_every)
+    if args.only != "esrl":
+        results["sb3"] = run_sb3(args.steps, log_every)
+    for name, r in results.items():
+        print(
+            f"{name}: {r['steps_per_second']:,.0f} steps/s over {r['seconds'] / 60:.1f} min; "
+            f"mean raw score of the last 100 games {r['score_mean100']:.1f}; "
+            f"10M steps would take {1e7 / r['steps_per_second'] / 3600:.1f} h here"
+        )
+    if len(results) == 2:
+        ratio = results["esrl"]["steps_per_second"] / results["sb3"]["steps_per_second"]
+        print(f"speed ratio esrl / sb3: {ratio:.2f}x (target >= 1.5x): {ratio >= 1.5}")
+        plot(results, Path(args.plot), args.steps)
+        print(f"learning curves: {args.plot}")
+    summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
+    print("SUMMARY " + json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Everything that defines a DQN run; defaults from the DQN notebook (004_62746be2ecff40e4.txt)."""
+
+from dataclasses import dataclass
+
+from esrl.configs import opt
+from esrl.errors import UserError
+
+
+@dataclass
+class DQNConfig:
+    env: str = opt("MsPacman", "Atari game (any id style) or gymnasium env id")
+    seed: int = opt(0, "seed for the network, exploration, replay sampling and games")
+    frames: str = opt(
+        "notebook",
+        "Atari frames: notebook (105x80, score bar cropped) or nature (84x84)",
+        choices=("notebook", "nature"),
+    )
+    network: str = opt(
+        "auto",
+        "Q-network body: notebook (4 ELU convs, dense 512 tanh), nature (Nature DQN), "
+        "mlp (vector observations); auto picks notebook or mlp",
+        choices=("auto", "notebook", "nature", "mlp"),
+    )
+    hidden: tuple[int, ...] = opt((64, 64), "mlp: hidden layer sizes (ReLU)")
+    # the pool and the replay memory
+    nenvs: int = opt(10, "games played side by side (N_AGENTS)")
+    seq_length: int = opt(10, "steps each game plays per iteration (SEQ_LENGTH)")
+    replay_size: int = opt(100_000, "transitions kept in the replay memory")
+    learning_starts: int = opt(5_000, "transitions in the replay memory before learning")
+    batch_size: int = opt(100, "windows sampled per gradient step")
+    updates_per_iteration: int = opt(1, "gradient steps per iteration of the pool")
+    # the loss
+    n_steps: int = opt(10, "n of the n-step Q-learning target")
+    gamma: float = opt(0.99, "discount")
+    reward_scale: float = opt(0.1, "rewards are multiplied by this for learning (notebook: /10)")
+    clip_rewards: bool = opt(False, "clip rewards to their sign (before scaling)")
+    loss: str = opt("huber", "TD loss", choices=("huber", "mse"))
+    double_dqn: bool = opt(False, "pick the bootstrap action with the online network")
+    learning_rate: float = opt(1e-4, "Adam step size")
+    max_grad_norm: float = opt(10.0, "gradient norm clip (0: none)")
+    target_tau: float = opt(0.01, "soft target update: target = tau * online + (1 - tau) * target")
+    target_every: int = opt(0, "hard target update every K gradient steps instead (0: soft)")
+    # exploration: epsilon = end + (start - end) * exp(-iteration / decay), as in the notebook
+    epsilon_start: float = opt(0.46, "epsilon at iteration 0")
+    epsilon_end: float = opt(0.01, "epsilon it decays to")
+    epsilon_decay: float = opt(20_000.0, "iterations of the epsilon decay")
+    epsilon_schedule: str = opt(
+        "exp",
+        "exp: the notebook's exponential; linear: reaches the end at --epsilon-decay",
+        choices=("exp", "linear"),
+    )
+    # evaluation, logging, stopping
+    eval_every: int = opt(500, "iterations between evaluations (0: none)", resumable=True)
+    eval_games: int = opt(5, "whole games per evaluation", resumable=True)
+    eval_epsilon: float = opt(0.01, "epsilon while evaluating", resumable=True)
+    save_replay: bool = opt(
+        False, "also checkpoint the replay memory (replay.npz; large)", resumable=True
+    )
+    threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
+    log_every: int = opt(10_000, "env steps between metrics records", resumable=True)
+    checkpoint_seconds: float = opt(120.0, "seconds between checkpoints", resumable=True)
+    steps: int = opt(10_000_000, "env steps (all games) to train for, e.g. 2M", resumable=True)
+    max_seconds: float = opt(
+        0.0, "stop after this much training wall time (0: no limit)", resumable=True
+    )
+
+    def validate(self) -> None:
+        positive = {
+            "nenvs": self.nenvs,
+            "seq_length": self.seq_length,
+            "replay_size": self.replay_size,
+            "batch_size": self.batch_size,
+            "updates_per_iteration": self.updates_per_iteration,
+            "n_steps": self.n_steps,
+            "learning_rate": self.learning_rate,
+            "epsilon_decay": self.epsilon_decay,
+            "eval_games": self.eval_games,
+            "log_every": self.log_every,
+            "checkpoint_seconds": self.checkpoint_seconds,
+            "steps": self.steps,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        nonnegative = {
+            "seed": self.seed,
+            "learning_starts": self.learning_starts,
+            "reward_scale": self.reward_scale,
+            "max_grad_norm": self.max_grad_norm,
+            "target_every": self.target_every,
+            "eval_every": self.eval_every,
+            "threads": self.threads,
+            "max_seconds": self.max_seconds,
+        }
+        for name, value in nonnegative.items():
+            if value < 0:
+                raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        unit = {
+            "gamma": self.gamma,
+            "target_tau": self.target_tau,
+            "epsilon_start": self.epsilon_start,
+            "epsilon_end": self.epsilon_end,
+            "eval_epsilon": self.eval_epsilon,
+        }
+        for name, value in unit.items():
+            if not 0 <= value <= 1:
+                raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+        windows = self.replay_size // self.nenvs
+        if windows < self.n_steps + 4:
+            raise UserError(
+                f"--replay-size {self.replay_size} holds {windows} steps per game; "
+                f"it needs at least --n-steps + 4 = {self.n_steps + 4}"
+            )
+        if any(size <= 0 for size in self.hidden):
+            raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")

@@ -1,0 +1,67 @@
+"""Use a DQN run from its directory alone: load the agent, play and record games, plot."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from esrl.dqn.agent import DQNAgent
+from esrl.dqn.config import DQNConfig
+from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env
+from esrl.errors import UserError
+from esrl.metrics import read_metrics
+from esrl.metrics.plots import plot_dqn_curves
+from esrl.runs import RunDir, load_torch_state
+
+
+def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]:
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, DQNConfig)
+    state = load_torch_state(run.agent_path)
+    env = make_env(config, 1, training=False)
+    env.close()
+    agent = build_agent(config, env)
+    try:
+        agent.load_state(state["agent"])
+    except (KeyError, RuntimeError) as exc:
+        raise UserError(f"{run.agent_path} does not match {run.config_path} ({exc})") from None
+    agent.rng = np.random.default_rng(seed)
+    return config, agent
+
+
+def evaluate_run(
+    run_dir: Path | str,
+    episodes: int,
+    seed: int = 0,
+    video: str | None = None,
+    log: Callable[[str], None] = print,
+) -> np.ndarray:
+    """Raw scores of `episodes` whole games at the run's `eval_epsilon`; optionally an mp4."""
+    config, agent = load_agent(run_dir, seed)
+    scores = evaluate_agent(agent, config, episodes, seed)
+    if video:
+        from esrl.envs.batch import FRAMES
+        from esrl.envs.recording import record_game
+
+        agent.epsilon_override = config.eval_epsilon
+        frames = FRAMES[config.frames]
+        score, count = record_game(
+            config.env,
+            lambda obs: agent.act(obs[None])["actions"][0],
+            video,
+            seed,
+            frame_size=frames["size"],
+            crop_bottom=frames.get("crop_bottom", 0),
+            channels_last=True,
+        )
+        log(f"video: {video} ({count} frames, score {score:.1f})")
+    return scores
+
+
+def plot_run(run_dir: Path | str) -> Path:
+    run = RunDir.open(run_dir)
+    config = run.read_config(ALGO, DQNConfig)
+    records = read_metrics(run.metrics_path)
+    if not records:
+        raise UserError(f"{run.path} has no metrics to plot yet")
+    return plot_dqn_curves(records, run.curve_path, f"DQN on {config.env} (seed {config.seed})")

@@ -1,0 +1,246 @@
+"""The DQN training loop: the pool plays, the replay memory fills, the agent learns from samples.
+
+One iteration: every one of `nenvs` games plays `seq_length` steps (epsilon-greedy),
+the steps go into the replay memory, and once it holds `learning_starts`
+transitions the agent takes `updates_per_iteration` gradient steps on random
+n-step windows, each followed by a target-network update. Every `eval_every`
+iterations a few whole games are played at `eval_epsilon` for the learning curve.
+"""
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from esrl.configs import with_resume_overrides
+from esrl.dqn.agent import DQNAgent
+from esrl.dqn.config import DQNConfig
+from esrl.dqn.replay import ReplayBuffer
+from esrl.envs.batch import make_env_batch, play_games
+from esrl.envs.runner import EnvRunner
+from esrl.envs.vector import seed_from
+from esrl.metrics import MetricsLog, read_metrics
+from esrl.metrics.plots import plot_dqn_curves
+from esrl.runs import RunDir, load_checkpoint, load_torch_state, save_checkpoint, save_torch_state
+
+ALGO = "dqn"
+REPLAY_FILE = "replay.npz"
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    env_steps: int
+    iterations: int
+    seconds: float
+    score_mean100: float  # training games (epsilon-greedy), last 100
+    eval_score: float  # the last evaluation's mean (NaN if none)
+    games: int
+
+
+def make_env(config: DQNConfig, num_envs: int, training: bool = True):
+    return make_env_batch(
+        config.env, num_envs, training=training, frames=config.frames, clip_rewards=False
+    )
+
+
+def build_agent(config: DQNConfig, env) -> DQNAgent:
+    return DQNAgent(config, int(env.single_action_space.n), env.single_observation_space.shape)
+
+
+def evaluate_agent(agent: DQNAgent, config: DQNConfig, games: int, seed: int) -> np.ndarray:
+    """Raw scores of whole games at `eval_epsilon`."""
+    agent.epsilon_override = config.eval_epsilon
+    try:
+        return play_games(
+            config.env, lambda obs: agent.act(obs)["actions"], games, seed, frames=config.frames
+        )
+    finally:
+        agent.epsilon_override = None
+
+
+def train_dqn(
+    config: DQNConfig, out: Path | str | None = None, log: Callable[[str], None] = print
+) -> TrainResult:
+    """Start a new run in `out` (default: runs/dqn-ENV-seedN-TIME)."""
+    config.validate()
+    path = out or RunDir.default_path(ALGO, config.env, config.seed)
+    RunDir.check_new(path)
+    env = make_env(config, config.nenvs)  # a clear error for a bad env before anything is written
+    run = RunDir.create(path, ALGO, config)
+    return _run(config, run, env, build_agent(config, env), state=None, log=log)
+
+
+def resume_dqn(
+    run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
+) -> TrainResult:
+    """Continue a run from its checkpoint; the replay memory too if it was saved."""
+    run = RunDir.open(run_dir)
+    config = with_resume_overrides(run.read_config(ALGO, DQNConfig), overrides or {}, run.path)
+    config.validate()
+    state = load_torch_state(run.agent_path)
+    env = make_env(config, config.nenvs)
+    agent = build_agent(config, env)
+    agent.load_state(state["agent"])
+    run.write_config(ALGO, config)
+    return _run(config, run, env, agent, state=state, log=log)
+
+
+def _save(run, config, agent, runner, replay, sample_rng, seconds, eval_score) -> None:
+    if config.save_replay:  # first, so an agent.pt never points past the replay it goes with
+        arrays = {k: np.asarray(v) for k, v in replay.state().items()}
+        save_checkpoint(run.path / REPLAY_FILE, arrays, {"env_steps": runner.step_var})
+    save_torch_state(
+        run.agent_path,
+        {
+            "agent": agent.state(),
+            "sample_rng": sample_rng.bit_generator.state,
+            "env_steps": runner.step_var,
+            "seconds": seconds,
+            "game_scores": list(runner.game_scores),
+            "games": runner.games,
+            "eval_score": eval_score,
+        },
+    )
+
+
+def _restore_replay(run: RunDir, replay: ReplayBuffer, env_steps: int, log) -> None:
+    path = run.path / REPLAY_FILE
+    if not path.is_file():
+        log("resuming without a saved replay memory: it fills again before learning resumes")
+        return
+    arrays, meta = load_checkpoint(path)
+    if meta["env_steps"] != env_steps:
+        log(f"{path} is from another checkpoint; starting with an empty replay memory")
+        return
+    replay.load_state(arrays)
+    if replay.added:  # the interrupted games end at their last stored step
+        replay.dones[(replay.added - 1) % replay.slots] = True
+
+
+def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainResult:
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    step_var = state["env_steps"] if state else 0
+    runner = EnvRunner(
+        env, agent, config.seq_length, step_var=step_var, seed=seed_from(config.seed, step_var)
+    )
+    replay = ReplayBuffer(
+        config.replay_size, config.nenvs, env.single_observation_space.shape, agent.online.pixels
+    )
+    sample_rng = np.random.default_rng([config.seed, 1])
+    eval_score = math.nan
+    if state:
+        runner.game_scores.extend(state["game_scores"])
+        runner.games = state["games"]
+        sample_rng.bit_generator.state = state["sample_rng"]
+        eval_score = state["eval_score"]
+        if config.save_replay:
+            _restore_replay(run, replay, step_var, log)
+    metrics = MetricsLog(
+        run.metrics_path,
+        run.tensorboard_dir,
+        step_key="env_steps",
+        resume_from=("env_steps", step_var + 1) if state else None,
+    )
+    num_params = sum(p.numel() for p in agent.online.parameters())
+    log(
+        f"esrl dqn on {config.env}: {num_params} params, {config.nenvs} games x "
+        f"{config.seq_length} steps per iteration, replay {config.replay_size:,}, "
+        f"run dir {run.path}"
+    )
+    starts = np.ones(config.nenvs, bool)  # the first observations start games
+    started = time.perf_counter() - (state["seconds"] if state else 0.0)
+    last_save = time.perf_counter()
+    window: list[dict[str, float]] = []
+    acted_q: list[float] = []
+    window_start, window_steps = time.perf_counter(), runner.step_var
+    stop_reason, seconds = "", 0.0
+    try:
+        while not stop_reason:
+            trajectory = runner.get_next()
+            for t in range(config.seq_length):
+                replay.add(
+                    trajectory["observations"][t],
+                    trajectory["actions"][t],
+                    trajectory["rewards"][t],
+                    trajectory["resets"][t],
+                    starts,
+                )
+                starts = trajectory["game_over"][t]
+            acted_q.append(float(torch.stack(trajectory["q_max"]).mean()))
+            agent.iteration += 1
+            if len(replay) >= max(config.learning_starts, 1):
+                for _ in range(config.updates_per_iteration):
+                    batch = replay.sample(config.batch_size, config.n_steps, sample_rng)
+                    window.append(agent.learn(batch))
+            if config.eval_every and agent.iteration % config.eval_every == 0:
+                scores = evaluate_agent(agent, config, config.eval_games, agent.iteration)
+                eval_score = float(scores.mean())
+            seconds = time.perf_counter() - started
+            if runner.step_var >= config.steps:
+                stop_reason = "step limit"
+            elif config.max_seconds and seconds >= config.max_seconds:
+                stop_reason = "time limit"
+            if runner.step_var - window_steps >= config.log_every or stop_reason:
+                now = time.perf_counter()
+                learned = (
+                    {k: float(np.mean([d[k] for d in window])) for k in window[0]} if window else {}
+                )
+                record = {
+                    "env_steps": runner.step_var,
+                    "iteration": agent.iteration,
+                    "gradient_steps": agent.gradient_steps,
+                    "seconds": seconds,
+                    "steps_per_second": (runner.step_var - window_steps) / (now - window_start),
+                    "epsilon": agent.epsilon,
+                    "replay_size": len(replay),
+                    "score_mean100": _mean(runner.game_scores),
+                    "games": runner.games,
+                    "eval_score": eval_score,
+                    "q_acting": float(np.mean(acted_q)),
+                    **learned,
+                }
+                metrics.write(record)
+                log(_format(record))
+                window, acted_q, window_start, window_steps = [], [], now, runner.step_var
+            if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
+                _save(run, config, agent, runner, replay, sample_rng, seconds, eval_score)
+                last_save = time.perf_counter()
+    finally:
+        metrics.close()
+        env.close()
+    plot_dqn_curves(
+        read_metrics(run.metrics_path), run.curve_path, f"DQN on {config.env} (seed {config.seed})"
+    )
+    log(
+        f"stopped: {stop_reason} after {runner.step_var:,} env steps, {agent.iteration:,} "
+        f"iterations, {seconds:.1f} s; last evaluation {eval_score:.1f}; mean of the last "
+        f"{len(runner.game_scores)} training games {_mean(runner.game_scores):.1f}"
+    )
+    return TrainResult(
+        run.path,
+        runner.step_var,
+        agent.iteration,
+        seconds,
+        _mean(runner.game_scores),
+        eval_score,
+        runner.games,
+    )
+
+
+def _mean(values) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def _format(r: dict) -> str:
+    loss = f"  td loss {r['td_loss']:.4f}  q {r['q_mean']:6.2f}" if "td_loss" in r else ""
+    return (
+        f"steps {r['env_steps']:>11,}  iter {r['iteration']:7d}  eps {r['epsilon']:.3f}"
+        f"  score(100) {r['score_mean100']:7.1f}  eval {r['eval_score']:7.1f}{loss}"
+        f"  {r['steps_per_second']:5.0f} steps/s  {r['seconds']:7.1f} s"
+    )

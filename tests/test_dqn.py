@@ -1,0 +1,190 @@
+"""DQN: n-step targets, target updates, the replay memory, save/load, learning, CLI and video."""
+
+import json
+import re
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+
+from esrl.dqn import (
+    DQNAgent,
+    DQNConfig,
+    ReplayBuffer,
+    epsilon_at,
+    n_step_targets,
+    soft_update,
+    train_dqn,
+)
+from esrl.envs.batch import make_env_batch
+
+from .conftest import run_cli
+
+
+def test_n_step_targets_stop_at_the_first_terminal_inside_the_window():
+    gamma = 0.5
+    rewards = torch.tensor([[1.0, 2.0, 4.0], [1.0, 2.0, 4.0], [1.0, 2.0, 4.0]])
+    dones = torch.tensor([[False, False, False], [False, True, False], [True, True, False]])
+    bootstrap = torch.tensor([8.0, 8.0, 8.0])
+    targets = n_step_targets(rewards, dones, bootstrap, gamma)
+    expected = [
+        1 + 0.5 * 2 + 0.25 * 4 + 0.125 * 8,  # no terminal: all rewards and the bootstrap
+        1 + 0.5 * 2,  # terminal at the 2nd step: its reward counts, nothing after
+        1,  # terminal at once
+    ]
+    np.testing.assert_allclose(targets.numpy(), expected)
+
+
+def test_soft_update_moves_the_target_a_fraction_tau_and_tau_one_copies():
+    online, target = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    before = target.weight.detach().clone()
+    soft_update(target, online, 0.01)
+    np.testing.assert_allclose(
+        target.weight.detach(), 0.01 * online.weight.detach() + 0.99 * before, rtol=1e-6
+    )
+    soft_update(target, online, 1.0)
+    assert torch.equal(target.weight, online.weight)
+
+
+def test_epsilon_follows_the_notebook_schedule():
+    for iteration in (0, 20_000, 100_000):
+        expected = 0.01 + 0.45 * np.exp(-iteration / 20_000)
+        assert epsilon_at(iteration, 0.46, 0.01, 20_000, "exp") == pytest.approx(expected)
+    assert epsilon_at(50, 1.0, 0.1, 100, "linear") == pytest.approx(0.55)
+    assert epsilon_at(500, 1.0, 0.1, 100, "linear") == pytest.approx(0.1)
+
+
+def test_replay_rebuilds_the_envs_stacked_frames_across_game_ends_and_wraps_around():
+    nenvs, steps = 2, 900
+    env = make_env_batch("Breakout", nenvs, frames="nature")
+    replay = ReplayBuffer(2 * 300, nenvs, env.single_observation_space.shape, pixels=True)
+    obs, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    seen, starts, games = [], np.ones(nenvs, bool), 0
+    for _ in range(steps):
+        actions = rng.integers(0, env.single_action_space.n, nenvs)
+        next_obs, reward, terminated, truncated, info = env.step(actions)
+        replay.add(obs, actions, reward, terminated | truncated, starts)
+        seen.append(obs)
+        starts, obs = info["game_over"], next_obs
+        games += int(info["game_over"].sum())
+    env.close()
+    assert games >= 2 and replay.added == steps and len(replay) == 600  # it wrapped
+    low, high = replay.valid_range(n=5)
+    assert (low, high) == (steps - 300 + 3, steps - 5)
+    times = np.arange(low, high + 5)
+    for game in range(nenvs):
+        rebuilt = replay.observations(times, np.full(len(times), game))
+        expected = np.stack([seen[t][game] for t in times])
+        np.testing.assert_array_equal(rebuilt, expected)  # every stack, game starts included
+    batch = replay.sample(64, 5, np.random.default_rng(1))
+    assert batch["obs"].shape == (64, 84, 84, 4) and batch["obs"].dtype == np.uint8
+    assert batch["rewards"].shape == batch["dones"].shape == (64, 5)
+    assert replay.frames.dtype == np.uint8 and replay.frames.shape == (300, nenvs, 84, 84)
+
+
+def _small_cartpole(**overrides) -> DQNConfig:
+    settings = dict(
+        env="CartPole-v1",
+        nenvs=4,
+        learning_starts=1000,
+        updates_per_iteration=4,
+        batch_size=64,
+        learning_rate=1e-3,
+        epsilon_schedule="linear",
+        epsilon_start=1.0,
+        epsilon_end=0.05,
+        epsilon_decay=300,
+        n_steps=3,
+        target_tau=0.02,
+        eval_every=75,
+        threads=1,
+        log_every=5000,
+    )
+    return DQNConfig(**{**settings, **overrides})
+
+
+def test_save_and_load_give_identical_q_values_and_the_same_next_update(tmp_path):
+    config = _small_cartpole()
+    agent = DQNAgent(config, 2, (4,))
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    batch = {
+        "obs": obs,
+        "actions": np.arange(16) % 2,
+        "rewards": np.ones((16, 3), np.float32),
+        "dones": np.zeros((16, 3), bool),
+        "next_obs": obs[::-1].copy(),
+    }
+    agent.learn(batch)
+    agent.iteration = 123
+    agent.save(tmp_path / "agent.pt")
+    copy = DQNAgent(_small_cartpole(seed=5), 2, (4,))
+    copy.load(tmp_path / "agent.pt")
+    with torch.no_grad():
+        assert torch.equal(agent.online(obs), copy.online(obs))
+        assert torch.equal(agent.target(obs), copy.target(obs))
+    assert copy.epsilon == agent.epsilon and copy.iteration == 123
+    agent.learn(batch)
+    copy.learn(batch)  # optimizer moments came along too: the same step
+    with torch.no_grad():
+        assert torch.equal(agent.online(obs), copy.online(obs))
+    np.testing.assert_array_equal(agent.act(obs)["actions"], copy.act(obs)["actions"])
+
+
+def test_dqn_learns_cartpole(tmp_path):
+    result = train_dqn(_small_cartpole(steps=15_000), tmp_path / "run", log=lambda s: None)
+    assert result.eval_score >= 150  # random play: about 22
+
+
+def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
+    out = tmp_path / "run"
+    flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
+    flags += ["--eval-every", "0", "--log-every", "400", "--save-replay"]
+    first = run_cli("train", "dqn", "--out", str(out), "--steps", "800", *flags)
+    assert first.returncode == 0, first.stderr
+    saved = torch.load(out / "agent.pt", weights_only=False)
+    assert saved["agent"]["iteration"] == 20 and (out / "replay.npz").is_file()
+    assert saved["agent"]["gradient_steps"] == 16  # from the 5th iteration (200 transitions)
+    resumed = run_cli("train", "dqn", "--resume", str(out), "--steps", "1600")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "without a saved replay" not in resumed.stdout
+    again = torch.load(out / "agent.pt", weights_only=False)
+    assert again["agent"]["iteration"] == 40
+    assert again["agent"]["gradient_steps"] == 16 + 20  # at once: the replay memory was kept
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["env_steps"] for r in records] == [400, 800, 1200, 1600]
+    assert records[-1]["epsilon"] < records[0]["epsilon"]
+
+
+def test_atari_dqn_evaluates_and_records_a_real_mp4(tmp_path):
+    out = tmp_path / "pacman"
+    trained = run_cli(
+        "train", "dqn", "--env", "MsPacman", "--nenvs", "2", "--steps", "200",
+        "--learning-starts", "100", "--batch-size", "8", "--eval-every", "0", "--out", str(out),
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    video = tmp_path / "pacman.mp4"
+    evaluated = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    assert evaluated.returncode == 0, evaluated.stderr
+    written = int(re.search(r"\((\d+) frames, score", evaluated.stdout).group(1))
+    frames = iio.imread(video, index=None)
+    assert len(frames) == written > 100  # one frame per agent step plus the first
+    assert frames.shape[1:] == (420, 320, 3) and frames.std() > 5
+    (out / "learning_curve.png").unlink()
+    assert run_cli("plot", str(out)).returncode == 0 and (out / "learning_curve.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--replay-size", "50"], "--replay-size 50 holds 5 steps per game"),
+        (["--target-tau", "2"], "--target-tau must be in [0, 1]"),
+        (["--frames", "big"], "invalid choice"),
+    ],
+)
+def test_bad_dqn_input_is_one_line_and_exit_2(tmp_path, flags, message):
+    result = run_cli("train", "dqn", "--out", str(tmp_path / "x"), *flags)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert not (tmp_path / "x").exists()
