@@ -1,6 +1,6 @@
 """A2C on SpaceInvaders: esrl against Stable-Baselines3's A2C, same settings and budget, one run.
 
-    .venv/bin/pip install stable-baselines3==2.9.2    # only for this benchmark
+    .venv/bin/pip install -e '.[bench]'      # Stable-Baselines3 and OpenCV, only for this
     .venv/bin/python bench/a2c_atari.py [--steps 1M] [--out runs/a2c-bench]
 
 Both: 8 envs, DeepMind preprocessing (30 no-op starts, frame skip 4 with max-pool,

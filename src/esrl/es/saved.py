@@ -108,5 +108,9 @@ def plot_run(run_dir: Path | str) -> Path:
     if not records:
         raise UserError(f"{run.path} has no metrics to plot yet")
     return plot_es_curve(
-        records, run.curve_path, f"ES on {config.env} (seed {config.seed})", config.target_return
+        records,
+        run.curve_path,
+        f"ES on {config.env} (seed {config.seed})",
+        config.target_return,
+        config.episode_steps,
     )

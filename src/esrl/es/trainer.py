@@ -253,6 +253,7 @@ def _run(
         run.curve_path,
         f"ES on {config.env} (seed {config.seed})",
         config.target_return,
+        config.episode_steps,
     )
     generations = snapshot.generation + int(progress.solved)  # a solving generation is not told
     log(

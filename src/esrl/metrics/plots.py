@@ -1,5 +1,6 @@
 """Learning curves as PNG, drawn from the metrics file alone (so any run can be re-plotted)."""
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,16 @@ def _pyplot():
 
 
 def plot_es_curve(
-    records: list[dict[str, Any]], path: Path, title: str, target: float | None = None
+    records: list[dict[str, Any]],
+    path: Path,
+    title: str,
+    target: float | None = None,
+    episode_steps: int = 0,
 ) -> Path:
-    """Population and mean-policy returns against env steps and generations."""
+    """Population and mean-policy returns against env steps and generations.
+
+    With `episode_steps`, training episodes were capped there, and the y label says so.
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     steps = [r["env_steps"] / 1e3 for r in records]
@@ -31,10 +39,12 @@ def plot_es_curve(
             label="population min-max",
         )
         ax.plot(x, [r["eval_return"] for r in records], label="mean policy (eval)", lw=2)
-        if target is not None:
+        if target is not None and math.isfinite(target):
             ax.axhline(target, color="gray", ls="--", lw=1, label=f"target {target:g}")
         ax.set_xlabel(label)
-        ax.set_ylabel("episode return")
+        ax.set_ylabel(
+            f"return over the first {episode_steps} steps" if episode_steps else "episode return"
+        )
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)

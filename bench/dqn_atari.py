@@ -1,0 +1,210 @@
+"""DQN on MsPacman: esrl against Stable-Baselines3's DQN at equal settings, and a random policy.
+
+    .venv/bin/pip install -e '.[bench]'      # Stable-Baselines3 and OpenCV, only for this
+    .venv/bin/python bench/dqn_atari.py [--steps 500k] [--out runs/dqn-bench]
+
+Settings shared by both (where SB3 has them): 10 games, 84x84 DeepMind frames
+(life loss = training terminal, clipped rewards), Nature-CNN Q-network, a step of
+the pool every 10 steps of each game (100 transitions) and then 1 gradient step on
+a batch of 100, 10-step Q-learning targets, gamma 0.99, Huber loss, Adam 1e-4,
+grad clip 10, soft target update tau 0.01 after each gradient step, replay of
+100k transitions, learning from 5k, epsilon linear from 1 to 0.01 over the first
+10% of the budget, torch's default threads. SB3 runs its own Atari wrappers on a
+DummyVecEnv (its default).
+
+Prints: the random policy's mean raw score over 20 whole games; for each agent,
+env steps/s, the mean of its last 100 training games and a greedy (epsilon 0.01)
+evaluation over 10 whole games; the speed ratio; the time 10M steps would take here.
+"""
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from esrl.cli.config_args import parse_count
+from esrl.dqn import DQNConfig, train_dqn
+from esrl.dqn.saved import evaluate_run
+from esrl.envs.batch import play_games
+from esrl.metrics import read_metrics
+
+ENV_ID = "MsPacmanNoFrameskip-v4"
+NENVS, SEQ, BATCH, REPLAY, STARTS = 10, 10, 100, 100_000, 5_000
+
+
+def random_scores(games: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return play_games(ENV_ID, lambda obs: rng.integers(0, 9, len(obs)), games, seed=0)
+
+
+def run_esrl(steps: int, out: Path, eval_games: int) -> dict:
+    if out.exists():
+        shutil.rmtree(out)
+    iterations = steps // (NENVS * SEQ)
+    config = DQNConfig(
+        env=ENV_ID,
+        frames="nature",
+        network="nature",
+        nenvs=NENVS,
+        seq_length=SEQ,
+        replay_size=REPLAY,
+        learning_starts=STARTS,
+        batch_size=BATCH,
+        n_steps=10,
+        reward_scale=1.0,
+        clip_rewards=True,
+        epsilon_schedule="linear",
+        epsilon_start=1.0,
+        epsilon_end=0.01,
+        epsilon_decay=max(iterations // 10, 1),
+        eval_every=max(iterations // 10, 1),
+        steps=steps,
+        log_every=max(steps // 50, 1000),
+    )
+    result = train_dqn(config, out, log=print)
+    records = read_metrics(out / "metrics.jsonl")
+    scores = evaluate_run(out, eval_games, seed=1, log=print)
+    return {
+        "steps_per_second": result.env_steps / result.seconds,
+        "seconds": result.seconds,
+        "train_mean100": result.score_mean100,
+        "eval_mean": float(scores.mean()),
+        "eval_std": float(scores.std()),
+        "curve": [(r["env_steps"], r["score_mean100"]) for r in records],
+    }
+
+
+def run_sb3(steps: int, eval_games: int) -> dict:
+    import ale_py
+    import gymnasium as gym
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    gym.register_envs(ale_py)
+    env = VecFrameStack(make_atari_env(ENV_ID, n_envs=NENVS, seed=0), n_stack=4)
+    model = DQN(
+        "CnnPolicy",
+        env,
+        learning_rate=1e-4,
+        buffer_size=REPLAY,
+        learning_starts=STARTS,
+        batch_size=BATCH,
+        tau=0.01,
+        gamma=0.99,
+        train_freq=SEQ,
+        gradient_steps=1,
+        n_steps=10,
+        target_update_interval=NENVS * SEQ,  # SB3 counts it in transitions: once per train step
+        exploration_fraction=0.1,
+        exploration_initial_eps=1.0,
+        exploration_final_eps=0.01,
+        max_grad_norm=10,
+        optimize_memory_usage=False,
+        seed=0,
+        device="cpu",
+        verbose=0,
+    )
+
+    class Curve(BaseCallback):
+        def __init__(self, every: int):
+            super().__init__()
+            self.every, self.next_log, self.points = every, every, []
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= self.next_log:
+                scores = [info["r"] for info in self.model.ep_info_buffer]
+                mean = float(np.mean(scores)) if scores else float("nan")
+                self.points.append((self.num_timesteps, mean))
+                self.next_log += self.every
+                print(f"sb3 steps {self.num_timesteps:>10,}  score(100) {mean:8.1f}", flush=True)
+            return True
+
+    curve = Curve(max(steps // 50, 1000))
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps, callback=curve)
+    seconds = time.perf_counter() - start
+    train = [info["r"] for info in model.ep_info_buffer]
+    model.exploration_rate = 0.01
+    eval_env = VecFrameStack(make_atari_env(ENV_ID, n_envs=1, seed=1), n_stack=4)
+    # Monitor sits under the life-loss wrapper: with it, episodes are whole games
+    scores, _ = evaluate_policy(
+        model,
+        eval_env,
+        n_eval_episodes=eval_games,
+        deterministic=False,
+        return_episode_rewards=True,
+    )
+    env.close()
+    eval_env.close()
+    return {
+        "steps_per_second": model.num_timesteps / seconds,
+        "seconds": seconds,
+        "train_mean100": float(np.mean(train)) if train else float("nan"),
+        "eval_mean": float(np.mean(scores)),
+        "eval_std": float(np.std(scores)),
+        "curve": curve.points,
+    }
+
+
+def plot(results: dict, random_mean: float, path: Path, steps: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for name, result in results.items():
+        x, y = zip(*result["curve"], strict=True) if result["curve"] else ((), ())
+        label = f"{name} ({result['steps_per_second']:,.0f} steps/s)"
+        ax.plot(np.array(x) / 1e6, y, label=label, lw=2)
+    ax.axhline(random_mean, color="gray", ls="--", label=f"random policy ({random_mean:.0f})")
+    ax.set_xlabel("env steps, all 10 games (millions)")
+    ax.set_ylabel("raw score, last 100 training games")
+    ax.set_title(f"DQN on MsPacman, {steps:,} steps, this machine")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=parse_count, default=500_000)
+    parser.add_argument("--out", default="runs/dqn-bench")
+    parser.add_argument("--plot", default="docs/dqn_learning_curves.png")
+    parser.add_argument("--games", type=int, default=10)
+    parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
+    args = parser.parse_args()
+    rand = random_scores(20)
+    print(f"random policy: {rand.mean():.1f} +- {rand.std():.1f} over {len(rand)} whole games")
+    results = {}
+    if args.only != "sb3":
+        results["esrl"] = run_esrl(args.steps, Path(args.out), args.games)
+    if args.only != "esrl":
+        results["sb3"] = run_sb3(args.steps, args.games)
+    for name, r in results.items():
+        print(
+            f"{name}: {r['steps_per_second']:,.0f} steps/s over {r['seconds'] / 60:.1f} min; "
+            f"last 100 training games {r['train_mean100']:.1f}; evaluation "
+            f"{r['eval_mean']:.1f} +- {r['eval_std']:.1f} over {args.games} games "
+            f"(random {rand.mean():.1f}); 10M steps would take "
+            f"{1e7 / r['steps_per_second'] / 3600:.1f} h here"
+        )
+    if len(results) == 2:
+        ratio = results["esrl"]["steps_per_second"] / results["sb3"]["steps_per_second"]
+        print(f"speed ratio esrl / sb3: {ratio:.2f}x (target >= 1.5x): {ratio >= 1.5}")
+        plot(results, float(rand.mean()), Path(args.plot), args.steps)
+        print(f"learning curves: {args.plot}")
+    summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
+    summary["random"] = {"mean": float(rand.mean()), "std": float(rand.std())}
+    print("SUMMARY " + json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
