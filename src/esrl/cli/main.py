@@ -53,43 +53,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train_es(args: argparse.Namespace) -> None:
-    from esrl.es.config import ESConfig
-    from esrl.es.trainer import resume_es, train_es
+# algo -> (config module, config class); its trainer module has train_ALGO and resume_ALGO
+ALGOS = {
+    "es": ("esrl.es.config", "ESConfig"),
+    "a2c": ("esrl.a2c.config", "A2CConfig"),
+    "dqn": ("esrl.dqn.config", "DQNConfig"),
+}
 
-    given = given_values(args, ESConfig)
+
+def _train(args: argparse.Namespace) -> None:
+    import importlib
+
+    module, name = ALGOS[args.algo]
+    config_cls = getattr(importlib.import_module(module), name)
+    trainer = importlib.import_module(f"esrl.{args.algo}.trainer")
+    given = given_values(args, config_cls)
     if args.resume:
         if args.out:
             raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
-        resume_es(args.resume, given)
+        getattr(trainer, f"resume_{args.algo}")(args.resume, given)
+    elif hasattr(config_cls, "for_env"):  # ES: the env's tuned preset under the given flags
+        env = given.pop("env", config_cls.env)
+        trainer.train_es(config_cls.for_env(env, **given), args.out)
     else:
-        train_es(ESConfig.for_env(given.pop("env", ESConfig.env), **given), args.out)
-
-
-def _train_a2c(args: argparse.Namespace) -> None:
-    from esrl.a2c.config import A2CConfig
-    from esrl.a2c.trainer import resume_a2c, train_a2c
-
-    given = given_values(args, A2CConfig)
-    if args.resume:
-        if args.out:
-            raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
-        resume_a2c(args.resume, given)
-    else:
-        train_a2c(A2CConfig(**given), args.out)
-
-
-def _train_dqn(args: argparse.Namespace) -> None:
-    from esrl.dqn.config import DQNConfig
-    from esrl.dqn.trainer import resume_dqn, train_dqn
-
-    given = given_values(args, DQNConfig)
-    if args.resume:
-        if args.out:
-            raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
-        resume_dqn(args.resume, given)
-    else:
-        train_dqn(DQNConfig(**given), args.out)
+        getattr(trainer, f"train_{args.algo}")(config_cls(**given), args.out)
 
 
 def _saved_module(run_dir: str):
@@ -120,14 +107,11 @@ def _plot(args: argparse.Namespace) -> None:
     print(_saved_module(args.run_dir).plot_run(args.run_dir))
 
 
-TRAINERS = {"es": _train_es, "a2c": _train_a2c, "dqn": _train_dqn}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            TRAINERS[args.algo](args)
+            _train(args)
         elif args.command == "eval":
             _eval(args)
         elif args.command == "plot":
