@@ -36,7 +36,9 @@ def test_lost_nodes_and_worker_processes_lose_no_generation(tmp_path):
     records = metrics(tmp_path / "ray")
     assert [r["generation"] for r in records] == list(range(GENERATIONS))
     assert sum(r["lost_workers"] for r in records) >= 2
-    assert sum(r["redone_tasks"] for r in records) >= 2
+    # the lost node always held a running task; the killed process may have been between
+    # tasks (seen once in a clean-clone run under load), with nothing to redo
+    assert sum(r["redone_tasks"] for r in records) >= 1
     np.testing.assert_array_equal(result.params, serial.params)
 
 
