@@ -75,7 +75,7 @@ def test_runner_on_nature_dqn_env_gives_the_notebook_trajectory():
     obs = trajectory["observations"][0]
     assert obs.shape == (2, 84, 84, 4) and obs.dtype == np.uint8
     assert isinstance(trajectory["actions"][0], np.ndarray)
-    assert trajectory["logits"][0].shape == (2, 6) and trajectory["logits"][0].requires_grad
+    assert trajectory["logits"][0].shape == (2, 6)
     assert trajectory["state"]["latest_observation"].shape == (2, 84, 84, 4)
     assert runner.step_var == 6
 
@@ -87,7 +87,19 @@ def _toy_batch(policy: Policy, advantage: float):
     adv = torch.as_tensor(
         np.where(acted["actions"] == 0, advantage, -advantage), dtype=torch.float32
     )
-    return {**acted, "observations": obs, "value_targets": acted["values"].detach() + adv}
+    with_graph = policy.evaluate(obs, acted["actions"])
+    return {**acted, **with_graph, "observations": obs, "value_targets": acted["values"] + adv}
+
+
+def test_evaluate_recomputes_what_act_returned_with_a_graph():
+    torch.manual_seed(0)
+    policy = Policy(ActorCritic(6), seed=0)
+    obs = np.random.default_rng(0).integers(0, 256, (5, 84, 84, 4), dtype=np.uint8)
+    acted = policy.act(obs)
+    evaluated = policy.evaluate(obs, acted["actions"])
+    assert not acted["values"].requires_grad and evaluated["values"].requires_grad
+    for key in ("logits", "log_probs", "values"):
+        torch.testing.assert_close(evaluated[key].detach(), acted[key], rtol=1e-5, atol=1e-6)
 
 
 def _prob_of_action_0(policy: Policy, obs: np.ndarray) -> float:
@@ -159,8 +171,9 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-def test_game_scores_count_whole_games_not_lives():
-    env = make_env_batch("Breakout", 4)
+@pytest.mark.parametrize("split", [False, True])
+def test_game_scores_count_whole_games_not_lives(split):
+    env = make_env_batch("Breakout", 4, split=split)
     policy = Policy(ActorCritic(env.single_action_space.n), seed=0)
     runner = EnvRunner(env, policy, nsteps=50, seed=0)
     resets = 0

@@ -10,7 +10,12 @@ from esrl.a2c.policy import Policy
 
 class A2C:
     """`step(trajectory)` takes a merged trajectory (T * N rows with `value_targets`),
-    takes one optimizer step, and returns the notebook's diagnostics as floats."""
+    takes one optimizer step, and returns the notebook's diagnostics as floats.
+
+    The losses read `logits`, `log_probs` and `values` from the trajectory. `step`
+    first recomputes them with gradients (`Policy.evaluate`, one batched forward)
+    unless they already carry a graph, as they do when a policy acts with one.
+    """
 
     def __init__(
         self,
@@ -51,6 +56,10 @@ class A2C:
         )
 
     def step(self, trajectory: dict[str, Any]) -> dict[str, float]:
+        if not trajectory["values"].requires_grad:
+            trajectory.update(
+                self.policy.evaluate(trajectory["observations"], trajectory["actions"])
+            )
         policy_loss = self.policy_loss(trajectory)
         value_loss = self.value_loss(trajectory)
         entropy = self.entropy(trajectory)

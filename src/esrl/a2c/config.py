@@ -28,6 +28,11 @@ class A2CConfig:
     frame_size: int = opt(84, "Atari: frames are resized to SIZE x SIZE grayscale")
     hidden: tuple[int, ...] = opt((64, 64), "vector envs: hidden layer sizes of the tanh MLP")
     threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
+    overlap: bool = opt(
+        True,
+        "Atari: play the envs in two halves, one emulating while the policy acts on the other",
+        resumable=True,
+    )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(60.0, "seconds between checkpoints", resumable=True)
     max_seconds: float = opt(

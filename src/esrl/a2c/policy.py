@@ -10,8 +10,13 @@ from esrl.a2c.model import ActorCritic
 
 
 class Policy:
-    """`act` returns `actions` (np.ndarray) and `logits`, `log_probs`, `values` (tensors
-    still attached to the graph, so the A2C loss can backpropagate through them).
+    """`act` returns `actions` (np.ndarray) and `logits`, `log_probs`, `values` (tensors).
+
+    Acting runs without a graph; `evaluate` recomputes the same quantities with one
+    forward over the whole merged trajectory, which A2C then backpropagates through.
+    On CPU one batched forward and backward (T * N rows) is cheaper than keeping T
+    small graphs from acting: 32 against 43 ms for the Nature CNN at 8 envs x 5 steps
+    on our 2-core machine (Stable-Baselines3 recomputes the same way).
 
     Sampling uses the policy's own torch generator: a run's actions depend on its
     seed only, and the generator's state is saved with checkpoints.
@@ -21,16 +26,26 @@ class Policy:
         self.model = model
         self.generator = torch.Generator().manual_seed(seed)
 
+    @torch.no_grad()
     def act(self, inputs: np.ndarray) -> dict[str, Any]:
         logits, values = self.model(inputs)
         log_probs_all = F.log_softmax(logits, dim=-1)
-        with torch.no_grad():
-            actions = torch.multinomial(log_probs_all.exp(), 1, generator=self.generator)
-        log_probs = log_probs_all.gather(1, actions).squeeze(1)
+        actions = torch.multinomial(log_probs_all.exp(), 1, generator=self.generator)
         return {
             "actions": actions.squeeze(1).numpy(),
             "logits": logits,
-            "log_probs": log_probs,
+            "log_probs": log_probs_all.gather(1, actions).squeeze(1),
+            "values": values,
+        }
+
+    def evaluate(self, inputs: np.ndarray, actions: np.ndarray) -> dict[str, torch.Tensor]:
+        """`logits`, `log_probs` of `actions` and `values`, attached to the graph."""
+        logits, values = self.model(inputs)
+        log_probs = F.log_softmax(logits, dim=-1)
+        taken = torch.as_tensor(actions, dtype=torch.long).unsqueeze(1)
+        return {
+            "logits": logits,
+            "log_probs": log_probs.gather(1, taken).squeeze(1),
             "values": values,
         }
 

@@ -54,7 +54,9 @@ def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.opti
 
 
 def _make_env(config: A2CConfig):
-    return make_env_batch(config.env, config.nenvs, frame_size=config.frame_size)
+    return make_env_batch(
+        config.env, config.nenvs, frame_size=config.frame_size, split=config.overlap
+    )
 
 
 def train_a2c(

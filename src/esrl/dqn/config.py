@@ -57,6 +57,11 @@ class DQNConfig:
         False, "also checkpoint the replay memory (replay.npz; large)", resumable=True
     )
     threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
+    overlap: bool = opt(
+        True,
+        "Atari: play the envs in two halves, one emulating while the policy acts on the other",
+        resumable=True,
+    )
     log_every: int = opt(10_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(120.0, "seconds between checkpoints", resumable=True)
     steps: int = opt(10_000_000, "env steps (all games) to train for, e.g. 2M", resumable=True)

@@ -37,6 +37,7 @@ class TrainResult:
     env_steps: int
     iterations: int
     seconds: float
+    eval_seconds: float  # the part of `seconds` spent in periodic evaluation games
     score_mean100: float  # training games (epsilon-greedy), last 100
     eval_score: float  # the last evaluation's mean (NaN if none)
     games: int
@@ -44,7 +45,12 @@ class TrainResult:
 
 def make_env(config: DQNConfig, num_envs: int, training: bool = True):
     return make_env_batch(
-        config.env, num_envs, training=training, frames=config.frames, clip_rewards=False
+        config.env,
+        num_envs,
+        training=training,
+        frames=config.frames,
+        clip_rewards=False,
+        split=training and config.overlap,
     )
 
 
@@ -90,7 +96,9 @@ def resume_dqn(
     return _run(config, run, env, agent, state=state, log=log)
 
 
-def _save(run, config, agent, runner, replay, sample_rng, seconds, eval_score) -> None:
+def _save(
+    run, config, agent, runner, replay, sample_rng, seconds, eval_seconds, eval_score
+) -> None:
     if config.save_replay:  # first, so an agent.pt never points past the replay it goes with
         arrays = {k: np.asarray(v) for k, v in replay.state().items()}
         save_checkpoint(run.path / REPLAY_FILE, arrays, {"env_steps": runner.step_var})
@@ -101,6 +109,7 @@ def _save(run, config, agent, runner, replay, sample_rng, seconds, eval_score) -
             "sample_rng": sample_rng.bit_generator.state,
             "env_steps": runner.step_var,
             "seconds": seconds,
+            "eval_seconds": eval_seconds,
             "game_scores": list(runner.game_scores),
             "games": runner.games,
             "eval_score": eval_score,
@@ -160,6 +169,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
     acted_q: list[float] = []
     window_start, window_steps = time.perf_counter(), runner.step_var
     stop_reason, seconds = "", 0.0
+    eval_seconds = state.get("eval_seconds", 0.0) if state else 0.0
     try:
         while not stop_reason:
             trajectory = runner.get_next()
@@ -179,8 +189,10 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                     batch = replay.sample(config.batch_size, config.n_steps, sample_rng)
                     window.append(agent.learn(batch))
             if config.eval_every and agent.iteration % config.eval_every == 0:
+                eval_started = time.perf_counter()
                 scores = evaluate_agent(agent, config, config.eval_games, agent.iteration)
                 eval_score = float(scores.mean())
+                eval_seconds += time.perf_counter() - eval_started
             seconds = time.perf_counter() - started
             if runner.step_var >= config.steps:
                 stop_reason = "step limit"
@@ -196,6 +208,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                     "iteration": agent.iteration,
                     "gradient_steps": agent.gradient_steps,
                     "seconds": seconds,
+                    "eval_seconds": eval_seconds,
                     "steps_per_second": (runner.step_var - window_steps) / (now - window_start),
                     "epsilon": agent.epsilon,
                     "replay_size": len(replay),
@@ -209,7 +222,17 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 log(_format(record))
                 window, acted_q, window_start, window_steps = [], [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
-                _save(run, config, agent, runner, replay, sample_rng, seconds, eval_score)
+                _save(
+                    run,
+                    config,
+                    agent,
+                    runner,
+                    replay,
+                    sample_rng,
+                    seconds,
+                    eval_seconds,
+                    eval_score,
+                )
                 last_save = time.perf_counter()
     finally:
         metrics.close()
@@ -227,6 +250,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
         runner.step_var,
         agent.iteration,
         seconds,
+        eval_seconds,
         _mean(runner.game_scores),
         eval_score,
         runner.games,

@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from esrl.envs.atari import game_name, nature_dqn_env
+from esrl.envs.split import SplitBatch
 from esrl.envs.vector import env_info
 
 # Atari observation pipelines: DeepMind's 84x84, or the DQN notebook's 105x80 with the
@@ -30,18 +31,27 @@ def make_env_batch(
     frame_size: int = 84,
     frames: str = "nature",
     clip_rewards: bool | None = None,
+    split: bool = False,
 ) -> gym.vector.VectorEnv:
     """Atari: DeepMind preprocessing (life-loss terminals only when `training`; rewards
     clipped when `clip_rewards`, which defaults to `training`); anything else: a
-    synchronous gymnasium vector env. Atari frames are channels-last uint8."""
+    synchronous gymnasium vector env. Atari frames are channels-last uint8.
+
+    `split` (Atari, 2 envs or more): a `SplitBatch` of two halves, which `EnvRunner`
+    steps overlapped with acting."""
     if game_name(env_id) is not None:
         options = dict(FRAMES[frames])
         if frames == "nature":
             options["size"] = frame_size
-        clip = training if clip_rewards is None else clip_rewards
-        return nature_dqn_env(
-            env_id, num_envs, life_loss_terminal=training, clip_rewards=clip, **options
-        )
+        options.update(life_loss_terminal=training, clip_rewards=training)
+        if clip_rewards is not None:
+            options["clip_rewards"] = clip_rewards
+        if split and num_envs >= 2:
+            half = num_envs // 2
+            return SplitBatch(
+                [nature_dqn_env(env_id, n, **options) for n in (half, num_envs - half)]
+            )
+        return nature_dqn_env(env_id, num_envs, **options)
     env_info(env_id)  # a clear error for unknown ids or unusable spaces
     env = gym.make_vec(
         env_id,

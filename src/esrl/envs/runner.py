@@ -6,14 +6,22 @@ all envs): `observations`, `rewards`, `resets`, `actions`, plus every key that
 `policy.act` returns, `game_over` where the env reports whole games, and `state`
 with `latest_observation` (s_{t+T}) and the env-step counter. Transforms then
 post-process it in place (value targets, merging time and env axes).
+
+Given a `SplitBatch`, the runner overlaps one half's emulation with the policy's
+forward pass on the other half (acting with one torch thread meanwhile, so torch
+and ALE share the cores instead of taking turns). The trajectory has the same
+layout either way.
 """
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
+import torch
+
+from esrl.envs.split import SplitBatch, merge_steps
 
 
 class ActingPolicy(Protocol):
@@ -62,13 +70,12 @@ class EnvRunner:
             "resets": [],
             "actions": [],
         }
-        obs = self.state["latest_observation"]
-        for _ in range(self.nsteps):
-            acted = self.policy.act(obs)
+        steps = self._overlapped if isinstance(self.env, SplitBatch) else self._serial
+        for obs, acted, result in steps(self.state["latest_observation"]):
             trajectory["observations"].append(obs)
             for key, value in acted.items():
                 trajectory.setdefault(key, []).append(value)
-            obs, reward, terminated, truncated, info = self.env.step(acted["actions"])
+            obs, reward, terminated, truncated, info = result
             trajectory["rewards"].append(np.asarray(reward, np.float32))
             trajectory["resets"].append(np.asarray(terminated | truncated))
             if "game_over" in info:  # a whole game ended (not just a life): the next obs starts one
@@ -82,8 +89,51 @@ class EnvRunner:
             transform(trajectory)
         return trajectory
 
+    def _serial(self, obs: np.ndarray) -> Iterator[tuple[np.ndarray, dict, tuple]]:
+        """(observation, what the policy returned, the env's step result) for each step."""
+        for _ in range(self.nsteps):
+            acted = self.policy.act(obs)
+            result = self.env.step(acted["actions"])
+            yield obs, acted, result
+            obs = result[0]
+
+    def _overlapped(self, obs: np.ndarray) -> Iterator[tuple[np.ndarray, dict, tuple]]:
+        """As `_serial`, but half A emulates while the policy acts on half B, and back."""
+        half_a, half_b = self.env.halves
+        obs_a, obs_b = self.env.split(obs)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            acted_a = self.policy.act(obs_a)
+            half_a.send(acted_a["actions"])
+            for t in range(self.nsteps):
+                acted_b = self.policy.act(obs_b)
+                half_b.send(acted_b["actions"])
+                result_a = half_a.recv()
+                next_acted_a = acted_a
+                if t + 1 < self.nsteps:  # A's next step runs while we wait for B
+                    next_acted_a = self.policy.act(result_a[0])
+                    half_a.send(next_acted_a["actions"])
+                result_b = half_b.recv()
+                result = merge_steps([result_a, result_b], self.env.sizes)
+                yield np.concatenate([obs_a, obs_b]), _concat(acted_a, acted_b), result
+                obs_a, obs_b = result_a[0], result_b[0]
+                acted_a = next_acted_a
+        finally:
+            torch.set_num_threads(threads)
+
     def _record_games(self, info: dict) -> None:
         scores = np.asarray(info.get("game_score", ()), np.float64)
         finished = scores[~np.isnan(scores)]
         self.game_scores.extend(finished.tolist())
         self.games += len(finished)
+
+
+def _concat(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two halves' `policy.act` results as one batch's (arrays or tensors, end to end)."""
+    return {
+        key: torch.cat([a[key], b[key]])
+        if isinstance(a[key], torch.Tensor)
+        else np.concatenate([a[key], b[key]])
+        for key in a
+    }
