@@ -8,7 +8,9 @@ Prints:
   (b) ES training (`esrl train es --env pong`, the tuned preset) for a fixed wall-time
       budget, then the trained mean policy's score over 10 full games (no step cap);
   (c) training env frames/s against the raw AtariVectorEnv frame rate with random
-      actions, at the number of envs of one training task and ALE's default threads.
+      actions, at the number of envs of one training task and ALE's default threads,
+      measured before and after training (this machine's speed drifts by 10% over
+      an hour; the ratio uses their mean).
 Then the targets: trained mean > random mean + 3 random stds; throughput >= 80% of raw.
 """
 
@@ -67,8 +69,8 @@ def main() -> None:
         f"(a) random policy: {random_scores.mean():.2f} +- {random_scores.std():.2f} "
         f"over {len(random_scores)} full games"
     )
-    raw = raw_frame_rate(task_envs, config.frame_skip)
-    print(f"(c) raw AtariVectorEnv: {raw:,.0f} frames/s at {task_envs} envs, random actions")
+    raw_before = raw_frame_rate(task_envs, config.frame_skip)
+    print(f"(c) raw AtariVectorEnv: {raw_before:,.0f} frames/s at {task_envs} envs, random actions")
 
     out = Path(args.out)
     if out.exists():
@@ -77,6 +79,9 @@ def main() -> None:
     command += ["--max-seconds", str(args.minutes * 60)]
     print("(b) " + " ".join(command[1:]), flush=True)
     subprocess.run(command, check=True)
+    raw_after = raw_frame_rate(task_envs, config.frame_skip)
+    raw = (raw_before + raw_after) / 2
+    print(f"(c) raw AtariVectorEnv after training: {raw_after:,.0f} frames/s; mean {raw:,.0f}")
     records = read_metrics(out / "metrics.jsonl")
     train_seconds = records[-1]["seconds"]
     steps = records[-1]["env_steps"]
@@ -108,6 +113,8 @@ def main() -> None:
         "generations": len(records),
         "train_seconds": train_seconds,
         "raw_frames_per_second": raw,
+        "raw_before": raw_before,
+        "raw_after": raw_after,
         "train_frames_per_second": frames_per_second,
     }
     print("SUMMARY " + json.dumps(summary))

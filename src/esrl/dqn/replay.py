@@ -83,7 +83,7 @@ class ReplayBuffer:
         starts = self.starts[window % self.slots, games[:, None]]
         # a frame is from the current game unless a game starts after it within the window
         later_start = np.cumsum(starts[:, ::-1], axis=1)[:, ::-1] - starts
-        frames = np.where((later_start > 0)[:, :, None, None], 0, frames)
+        frames[later_start > 0] = 0  # `frames` is a fresh copy (fancy indexing)
         return np.ascontiguousarray(frames.transpose(0, 2, 3, 1))  # channels-last, as the env
 
     def state(self) -> dict[str, Any]:

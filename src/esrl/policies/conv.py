@@ -158,10 +158,14 @@ class ConvPolicy:
         if len(x) != members:
             raise ValueError(f"{len(x)} observations for {members} members")
         x = x.reshape(1, members * self.obs_shape[0], *self.obs_shape[1:])
+        # oneDNN's grouped convolution with 4 input channels per group runs 1.8x faster
+        # on channels-last input on our CPU (0.33 vs 0.58 ms for 17 members); the later
+        # convolutions are faster on the default layout, so only the first gets it
+        x = x.contiguous(memory_format=torch.channels_last)
         last = len(self.layers) - 1
         for index, (layer, (w, b)) in enumerate(zip(self.layers, prepared.weights, strict=True)):
             if layer.kind == "conv":
-                x = F.conv2d(x, w, b, stride=layer.stride, groups=members)
+                x = F.conv2d(x, w, b, stride=layer.stride, groups=members).contiguous()
             else:
                 x = torch.baddbmm(b[:, None, :], x.reshape(members, 1, -1), w)[:, 0, :]
             if index != last:
