@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from versus_sb3 import plot_versus, sb3_curve_callback
 
 from esrl.a2c import A2CConfig, train_a2c
 from esrl.cli.config_args import parse_count
@@ -50,7 +51,6 @@ def run_sb3(steps: int, log_every: int) -> dict:
     import gymnasium as gym
     import torch
     from stable_baselines3 import A2C
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
@@ -74,22 +74,7 @@ def run_sb3(steps: int, log_every: int) -> dict:
         verbose=0,
     )
 
-    class Curve(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.points: list[tuple[int, float]] = []
-            self.next_log = log_every
-
-        def _on_step(self) -> bool:
-            if self.num_timesteps >= self.next_log:
-                scores = [info["r"] for info in self.model.ep_info_buffer]
-                mean = float(np.mean(scores)) if scores else float("nan")
-                self.points.append((self.num_timesteps, mean))
-                self.next_log += log_every
-                print(f"sb3 steps {self.num_timesteps:>10,}  score(100) {mean:8.1f}", flush=True)
-            return True
-
-    curve = Curve()
+    curve = sb3_curve_callback(log_every)
     start = time.perf_counter()
     model.learn(total_timesteps=steps, callback=curve)
     seconds = time.perf_counter() - start
@@ -102,26 +87,6 @@ def run_sb3(steps: int, log_every: int) -> dict:
         "games": None,
         "curve": curve.points,
     }
-
-
-def plot(results: dict, path: Path, steps: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
-    for name, result in results.items():
-        x, y = zip(*result["curve"], strict=True) if result["curve"] else ((), ())
-        label = f"{name} ({result['steps_per_second']:,.0f} steps/s)"
-        ax.plot(np.array(x) / 1e6, y, label=label, lw=2)
-    ax.set_xlabel("env steps, all 8 envs (millions)")
-    ax.set_ylabel("raw score, mean of last 100 games")
-    ax.set_title(f"A2C on SpaceInvaders, {steps:,} steps, this machine")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -146,7 +111,13 @@ def main() -> None:
     if len(results) == 2:
         ratio = results["esrl"]["steps_per_second"] / results["sb3"]["steps_per_second"]
         print(f"speed ratio esrl / sb3: {ratio:.2f}x (target >= 1.5x): {ratio >= 1.5}")
-        plot(results, Path(args.plot), args.steps)
+        plot_versus(
+            results,
+            Path(args.plot),
+            f"A2C on SpaceInvaders, {args.steps:,} steps, this machine",
+            "env steps, all 8 envs (millions)",
+            "raw score, mean of last 100 games",
+        )
         print(f"learning curves: {args.plot}")
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
     print("SUMMARY " + json.dumps(summary))

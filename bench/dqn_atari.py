@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from versus_sb3 import plot_versus, sb3_curve_callback
 
 from esrl.cli.config_args import parse_count
 from esrl.dqn import DQNConfig, train_dqn
@@ -86,7 +87,6 @@ def run_sb3(steps: int, eval_games: int) -> dict:
     import ale_py
     import gymnasium as gym
     from stable_baselines3 import DQN
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecFrameStack
@@ -116,21 +116,7 @@ def run_sb3(steps: int, eval_games: int) -> dict:
         verbose=0,
     )
 
-    class Curve(BaseCallback):
-        def __init__(self, every: int):
-            super().__init__()
-            self.every, self.next_log, self.points = every, every, []
-
-        def _on_step(self) -> bool:
-            if self.num_timesteps >= self.next_log:
-                scores = [info["r"] for info in self.model.ep_info_buffer]
-                mean = float(np.mean(scores)) if scores else float("nan")
-                self.points.append((self.num_timesteps, mean))
-                self.next_log += self.every
-                print(f"sb3 steps {self.num_timesteps:>10,}  score(100) {mean:8.1f}", flush=True)
-            return True
-
-    curve = Curve(max(steps // 50, 1000))
+    curve = sb3_curve_callback(max(steps // 50, 1000))
     start = time.perf_counter()
     model.learn(total_timesteps=steps, callback=curve)
     seconds = time.perf_counter() - start
@@ -155,27 +141,6 @@ def run_sb3(steps: int, eval_games: int) -> dict:
         "eval_std": float(np.std(scores)),
         "curve": curve.points,
     }
-
-
-def plot(results: dict, random_mean: float, path: Path, steps: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
-    for name, result in results.items():
-        x, y = zip(*result["curve"], strict=True) if result["curve"] else ((), ())
-        label = f"{name} ({result['steps_per_second']:,.0f} steps/s)"
-        ax.plot(np.array(x) / 1e6, y, label=label, lw=2)
-    ax.axhline(random_mean, color="gray", ls="--", label=f"random policy ({random_mean:.0f})")
-    ax.set_xlabel("env steps, all 10 games (millions)")
-    ax.set_ylabel("raw score, last 100 training games")
-    ax.set_title(f"DQN on MsPacman, {steps:,} steps, this machine")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -209,7 +174,14 @@ def main() -> None:
     if len(results) == 2:
         ratio = results["esrl"]["steps_per_second"] / results["sb3"]["steps_per_second"]
         print(f"speed ratio esrl / sb3: {ratio:.2f}x (target >= 1.5x): {ratio >= 1.5}")
-        plot(results, float(rand.mean()), Path(args.plot), args.steps)
+        plot_versus(
+            results,
+            Path(args.plot),
+            f"DQN on MsPacman, {args.steps:,} steps, this machine",
+            "env steps, all 10 games (millions)",
+            "raw score, last 100 training games",
+            baseline=("random policy", float(rand.mean())),
+        )
         print(f"learning curves: {args.plot}")
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
     summary["random"] = {"mean": float(rand.mean()), "std": float(rand.std())}

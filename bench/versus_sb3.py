@@ -1,0 +1,57 @@
+"""What the A2C and DQN benches share: recording SB3's training curve, and plotting both."""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def sb3_curve_callback(every: int):
+    """An SB3 callback that records (env steps, mean of its last 100 episodes) every `every`."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Curve(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.next_log, self.points = every, []
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= self.next_log:
+                scores = [info["r"] for info in self.model.ep_info_buffer]
+                mean = float(np.mean(scores)) if scores else float("nan")
+                self.points.append((self.num_timesteps, mean))
+                self.next_log += every
+                print(f"sb3 steps {self.num_timesteps:>10,}  score(100) {mean:8.1f}", flush=True)
+            return True
+
+    return Curve()
+
+
+def plot_versus(
+    results: dict,
+    path: Path,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    baseline: tuple[str, float] | None = None,
+) -> None:
+    """One score curve per library (label with its steps/s), an optional dashed baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for name, result in results.items():
+        x, y = zip(*result["curve"], strict=True) if result["curve"] else ((), ())
+        label = f"{name} ({result['steps_per_second']:,.0f} steps/s)"
+        ax.plot(np.array(x) / 1e6, y, label=label, lw=2)
+    if baseline:
+        name, value = baseline
+        ax.axhline(value, color="gray", ls="--", label=f"{name} ({value:.0f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
