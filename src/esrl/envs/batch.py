@@ -43,9 +43,8 @@ def make_env_batch(
         options = dict(FRAMES[frames])
         if frames == "nature":
             options["size"] = frame_size
-        options.update(life_loss_terminal=training, clip_rewards=training)
-        if clip_rewards is not None:
-            options["clip_rewards"] = clip_rewards
+        clip = training if clip_rewards is None else clip_rewards
+        options.update(life_loss_terminal=training, clip_rewards=clip)
         if split and num_envs >= 2:
             half = num_envs // 2
             return SplitBatch(

@@ -110,15 +110,15 @@ class EnvRunner:
                 acted_b = self.policy.act(obs_b)
                 half_b.send(acted_b["actions"])
                 result_a = half_a.recv()
-                next_acted_a = acted_a
-                if t + 1 < self.nsteps:  # A's next step runs while we wait for B
+                last = t + 1 == self.nsteps
+                if not last:  # A's next step runs while we wait for B
                     next_acted_a = self.policy.act(result_a[0])
                     half_a.send(next_acted_a["actions"])
                 result_b = half_b.recv()
                 result = merge_steps([result_a, result_b], self.env.sizes)
                 yield np.concatenate([obs_a, obs_b]), _concat(acted_a, acted_b), result
-                obs_a, obs_b = result_a[0], result_b[0]
-                acted_a = next_acted_a
+                if not last:
+                    obs_a, obs_b, acted_a = result_a[0], result_b[0], next_acted_a
         finally:
             torch.set_num_threads(threads)
 

@@ -19,6 +19,7 @@ class SplitBatch(gym.vector.VectorEnv):
     def __init__(self, halves: list[Any]):
         self.halves = halves
         self.sizes = [half.num_envs for half in halves]
+        self.offsets = np.cumsum([0, *self.sizes[:-1]])  # each half's first env in the batch
         self.num_envs = sum(self.sizes)
         first = halves[0]
         self.metadata = first.metadata
@@ -35,16 +36,15 @@ class SplitBatch(gym.vector.VectorEnv):
 
     def reset(self, *, seed: int | None = None, options=None):
         """Env i of the whole batch gets seed `seed + i`, as in one ALE batch."""
-        offsets = np.cumsum([0, *self.sizes[:-1]])
         results = [
             half.reset(seed=None if seed is None else int(seed + offset), options=options)
-            for half, offset in zip(self.halves, offsets, strict=True)
+            for half, offset in zip(self.halves, self.offsets, strict=True)
         ]
         obs = np.concatenate([obs for obs, _ in results])
         return obs, merge_infos([info for _, info in results], self.sizes)
 
     def split(self, batch: np.ndarray) -> list[np.ndarray]:
-        return np.split(np.asarray(batch), np.cumsum(self.sizes[:-1]))
+        return np.split(np.asarray(batch), self.offsets[1:])
 
     def step(self, actions):
         for half, part in zip(self.halves, self.split(actions), strict=True):
