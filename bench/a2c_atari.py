@@ -22,16 +22,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from versus_sb3 import plot_versus, sb3_curve_callback
-
-from esrl.a2c import A2CConfig, train_a2c
-from esrl.cli.config_args import parse_count
-from esrl.metrics import read_metrics
+from versus_sb3 import plot_versus, run_side, sb3_curve_callback
 
 ENV_ID = "SpaceInvadersNoFrameskip-v4"
 
 
-def run_esrl(steps: int, out: Path, log_every: int) -> dict:
+def run_esrl(steps: int, out: str, log_every: int) -> dict:
+    from esrl.a2c import A2CConfig, train_a2c
+    from esrl.metrics import read_metrics
+
+    out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     config = A2CConfig(env=ENV_ID, nenvs=8, steps=steps, log_every=log_every)
@@ -90,6 +90,8 @@ def run_sb3(steps: int, log_every: int) -> dict:
 
 
 def main() -> None:
+    from esrl.cli.config_args import parse_count
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=parse_count, default=1_000_000)
     parser.add_argument("--out", default="runs/a2c-bench")
@@ -99,9 +101,13 @@ def main() -> None:
     log_every = max(args.steps // 50, 1000)
     results = {}
     if args.only != "sb3":
-        results["esrl"] = run_esrl(args.steps, Path(args.out), log_every)
+        results["esrl"] = run_side(
+            "a2c_atari", "run_esrl", "esrl", steps=args.steps, out=args.out, log_every=log_every
+        )
     if args.only != "esrl":
-        results["sb3"] = run_sb3(args.steps, log_every)
+        results["sb3"] = run_side(
+            "a2c_atari", "run_sb3", "sb3", steps=args.steps, log_every=log_every
+        )
     for name, r in results.items():
         print(
             f"{name}: {r['steps_per_second']:,.0f} steps/s over {r['seconds'] / 60:.1f} min; "

@@ -26,24 +26,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-from versus_sb3 import plot_versus, sb3_curve_callback
-
-from esrl.cli.config_args import parse_count
-from esrl.dqn import DQNConfig, train_dqn
-from esrl.dqn.saved import evaluate_run
-from esrl.envs.batch import play_games
-from esrl.metrics import read_metrics
+from versus_sb3 import plot_versus, run_side, sb3_curve_callback
 
 ENV_ID = "MsPacmanNoFrameskip-v4"
 NENVS, SEQ, BATCH, REPLAY, STARTS = 10, 10, 100, 100_000, 5_000
 
 
 def random_scores(games: int) -> np.ndarray:
+    from esrl.envs.batch import play_games
+
     rng = np.random.default_rng(0)
     return play_games(ENV_ID, lambda obs: rng.integers(0, 9, len(obs)), games, seed=0)
 
 
-def run_esrl(steps: int, out: Path, eval_games: int) -> dict:
+def run_esrl(steps: int, out: str, eval_games: int) -> dict:
+    from esrl.dqn import DQNConfig, train_dqn
+    from esrl.dqn.saved import evaluate_run
+    from esrl.metrics import read_metrics
+
+    out = Path(out)
     if out.exists():
         shutil.rmtree(out)
     iterations = steps // (NENVS * SEQ)
@@ -144,6 +145,8 @@ def run_sb3(steps: int, eval_games: int) -> dict:
 
 
 def main() -> None:
+    from esrl.cli.config_args import parse_count
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=parse_count, default=500_000)
     parser.add_argument("--out", default="runs/dqn-bench")
@@ -155,9 +158,13 @@ def main() -> None:
     print(f"random policy: {rand.mean():.1f} +- {rand.std():.1f} over {len(rand)} whole games")
     results = {}
     if args.only != "sb3":
-        results["esrl"] = run_esrl(args.steps, Path(args.out), args.games)
+        results["esrl"] = run_side(
+            "dqn_atari", "run_esrl", "esrl", steps=args.steps, out=args.out, eval_games=args.games
+        )
     if args.only != "esrl":
-        results["sb3"] = run_sb3(args.steps, args.games)
+        results["sb3"] = run_side(
+            "dqn_atari", "run_sb3", "sb3", steps=args.steps, eval_games=args.games
+        )
     for name, r in results.items():
         print(
             f"{name}: {r['steps_per_second']:,.0f} steps/s over {r['seconds'] / 60:.1f} min; "

@@ -1,8 +1,49 @@
-"""What the A2C and DQN benches share: recording SB3's training curve, and plotting both."""
+"""What the A2C and DQN benches share: each side in its own process, SB3's training curve,
+and one plot of both.
 
+A bench module must not import esrl at its top: `run_side` imports it in a fresh
+process for one side only. Importing esrl sets torch's OpenMP threads to sleep when
+idle (`OMP_WAIT_POLICY=PASSIVE`, see `esrl/__init__.py`); SB3's side runs without
+esrl and without that variable, at torch's own default, as SB3's users run it.
+"""
+
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+
+RESULT_TAG = "SIDE-RESULT "
+
+
+def run_side(module: str, function: str, library: str, **kwargs) -> dict:
+    """`module.function(**kwargs)` in a fresh Python process (its output streamed here);
+    returns the dict it returned. `library` "sb3" runs without OMP_WAIT_POLICY."""
+    env = dict(os.environ)
+    if library == "sb3":
+        env.pop("OMP_WAIT_POLICY", None)
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        f"import {module}; result = {module}.{function}(**json.loads(sys.argv[1])); "
+        f"print({RESULT_TAG!r} + json.dumps(result), flush=True)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(kwargs)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    result = None
+    for line in proc.stdout:
+        if line.startswith(RESULT_TAG):
+            result = json.loads(line[len(RESULT_TAG) :])
+        else:
+            print(line, end="", flush=True)
+    if proc.wait() != 0 or result is None:
+        raise SystemExit(f"{library} side of the bench failed (exit {proc.returncode})")
+    return result
 
 
 def sb3_curve_callback(every: int):

@@ -29,8 +29,9 @@ class A2CConfig:
     hidden: tuple[int, ...] = opt((64, 64), "vector envs: hidden layer sizes of the tanh MLP")
     threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
     overlap: bool = opt(
-        True,
-        "Atari: play the envs in two halves, one emulating while the policy acts on the other",
+        False,
+        "Atari: play the envs in two halves, one emulating while the policy acts on the "
+        "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
         resumable=True,
     )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)

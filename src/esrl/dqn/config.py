@@ -58,8 +58,9 @@ class DQNConfig:
     )
     threads: int = opt(0, "torch threads (0: torch's default)", resumable=True)
     overlap: bool = opt(
-        True,
-        "Atari: play the envs in two halves, one emulating while the policy acts on the other",
+        False,
+        "Atari: play the envs in two halves, one emulating while the policy acts on the "
+        "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
         resumable=True,
     )
     log_every: int = opt(10_000, "env steps between metrics records", resumable=True)
