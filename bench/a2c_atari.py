@@ -27,14 +27,14 @@ from versus_sb3 import plot_versus, run_side, sb3_curve_callback
 ENV_ID = "SpaceInvadersNoFrameskip-v4"
 
 
-def run_esrl(steps: int, out: str, log_every: int) -> dict:
+def run_esrl(steps: int, out: str, log_every: int, seed: int) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
 
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    config = A2CConfig(env=ENV_ID, nenvs=8, steps=steps, log_every=log_every)
+    config = A2CConfig(env=ENV_ID, nenvs=8, steps=steps, log_every=log_every, seed=seed)
     result = train_a2c(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
     return {
@@ -46,7 +46,7 @@ def run_esrl(steps: int, out: str, log_every: int) -> dict:
     }
 
 
-def run_sb3(steps: int, log_every: int) -> dict:
+def run_sb3(steps: int, log_every: int, seed: int) -> dict:
     import ale_py
     import gymnasium as gym
     import torch
@@ -55,7 +55,7 @@ def run_sb3(steps: int, log_every: int) -> dict:
     from stable_baselines3.common.vec_env import VecFrameStack
 
     gym.register_envs(ale_py)
-    env = VecFrameStack(make_atari_env(ENV_ID, n_envs=8, seed=0), n_stack=4)
+    env = VecFrameStack(make_atari_env(ENV_ID, n_envs=8, seed=seed), n_stack=4)
     model = A2C(
         "CnnPolicy",
         env,
@@ -69,7 +69,7 @@ def run_sb3(steps: int, log_every: int) -> dict:
         rms_prop_eps=1e-5,
         use_rms_prop=True,
         policy_kwargs=dict(optimizer_class=torch.optim.RMSprop),
-        seed=0,
+        seed=seed,
         device="cpu",
         verbose=0,
     )
@@ -97,16 +97,23 @@ def main() -> None:
     parser.add_argument("--out", default="runs/a2c-bench")
     parser.add_argument("--plot", default="docs/a2c_learning_curves.png")
     parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of both sides")
     args = parser.parse_args()
     log_every = max(args.steps // 50, 1000)
     results = {}
     if args.only != "sb3":
         results["esrl"] = run_side(
-            "a2c_atari", "run_esrl", "esrl", steps=args.steps, out=args.out, log_every=log_every
+            "a2c_atari",
+            "run_esrl",
+            "esrl",
+            steps=args.steps,
+            out=args.out,
+            log_every=log_every,
+            seed=args.seed,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(
-            "a2c_atari", "run_sb3", "sb3", steps=args.steps, log_every=log_every
+            "a2c_atari", "run_sb3", "sb3", steps=args.steps, log_every=log_every, seed=args.seed
         )
     for name, r in results.items():
         print(
@@ -120,11 +127,12 @@ def main() -> None:
         plot_versus(
             results,
             Path(args.plot),
-            f"A2C on SpaceInvaders, {args.steps:,} steps, this machine",
+            f"A2C on SpaceInvaders, {args.steps:,} steps, seed {args.seed}, this machine",
             "env steps, all 8 envs (millions)",
             "raw score, mean of last 100 games",
         )
-        print(f"learning curves: {args.plot}")
+        Path(args.plot).with_suffix(".json").write_text(json.dumps(results))
+        print(f"learning curves: {args.plot} (data: {Path(args.plot).with_suffix('.json')})")
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
     print("SUMMARY " + json.dumps(summary))
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import esrl
-from esrl.envs.atari import game_name, make_atari, make_pong, nature_dqn_env
+from esrl.envs.atari import channels_last, game_name, make_atari, make_pong, nature_dqn_env
 from esrl.errors import UserError
 from esrl.es.evaluation import ATARI_NOOP_MAX, paired_noops, plan_generation
 from esrl.policies.conv import ConvPolicy
@@ -39,6 +39,13 @@ def test_every_constructor_gives_its_documented_shape_and_dtype():
     assert obs.shape == (8, 84, 84, 4) and obs.dtype == np.uint8
     assert env.observation_space.shape == (8, 84, 84, 4)
     env.close()
+
+
+def test_channels_last_copy_is_the_transposed_stack():
+    frames = np.random.default_rng(0).integers(0, 256, (3, 4, 5, 7), dtype=np.uint8)
+    out = channels_last(frames)
+    assert out.shape == (3, 5, 7, 4) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, frames.transpose(0, 2, 3, 1))
 
 
 @pytest.mark.parametrize("env_id", ["pong", "Pong", "PongNoFrameskip-v4", "ALE/Pong-v5"])

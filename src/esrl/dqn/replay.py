@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from esrl.envs.atari import channels_last
+
 
 class ReplayBuffer:
     def __init__(
@@ -84,7 +86,7 @@ class ReplayBuffer:
         # a frame is from the current game unless a game starts after it within the window
         later_start = np.cumsum(starts[:, ::-1], axis=1)[:, ::-1] - starts
         frames[later_start > 0] = 0  # `frames` is a fresh copy (fancy indexing)
-        return np.ascontiguousarray(frames.transpose(0, 2, 3, 1))  # channels-last, as the env
+        return channels_last(frames)  # as the env gives them
 
     def state(self) -> dict[str, Any]:
         return {
