@@ -131,8 +131,9 @@ def main() -> None:
             "env steps, all 8 envs (millions)",
             "raw score, mean of last 100 games",
         )
-        Path(args.plot).with_suffix(".json").write_text(json.dumps(results))
-        print(f"learning curves: {args.plot} (data: {Path(args.plot).with_suffix('.json')})")
+        data = Path(args.plot).with_suffix(".json")
+        data.write_text(json.dumps(results))
+        print(f"learning curves: {args.plot} (data: {data})")
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
     print("SUMMARY " + json.dumps(summary))
 
