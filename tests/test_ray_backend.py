@@ -49,7 +49,11 @@ def test_bytes_per_generation_do_not_grow_with_parameter_count(three_nodes, tmp_
     big = esrl.train_es(big_config, tmp_path / "b", log=quiet)
     assert len(big.params) > 100 * len(small.params)
     small_records, big_records = metrics(tmp_path / "s"), metrics(tmp_path / "b")
-    assert _steady_bytes(big_records) < 1.2 * _steady_bytes(small_records)
+    # 2x, not tighter: a worker that sat out a generation catches up with several
+    # O(population) updates, so the median moves with scheduling (1.3x seen under load);
+    # sending the big policy's parameters even once per generation would be 5x
+    assert _steady_bytes(big_records) < 2.0 * _steady_bytes(small_records)
+    assert _steady_bytes(big_records) < 4 * len(big.params)
     # a resync does carry the parameters (and the optimizer moments)
     assert big_records[0]["sync_bytes"] > 3 * 4 * len(big.params)
 
