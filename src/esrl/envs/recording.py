@@ -104,7 +104,7 @@ def record_atari_game(
         viewer.reset(seed=0)
         obs, _ = policy_env.reset()
         screen, _ = viewer.reset()
-        fps = 60 // frame_skip
+        fps = 60 / frame_skip  # real-time: the Atari draws 60 frames a second
         options = dict(fps=fps, codec="libx264", quality=7, macro_block_size=4)
         with imageio.get_writer(tmp, **options) as writer:
             writer.append_data(np.repeat(np.repeat(screen[0, -1], 2, 0), 2, 1))
