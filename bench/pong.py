@@ -1,10 +1,11 @@
 """ES on Atari Pong against a random policy and against the raw emulator speed, in one run.
 
     .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench]
+        [--frame-skip N] [--episode-steps N]   (instead of the preset's)
 
 Prints:
   (a) the random policy's mean and std score over 20 full games (same env settings:
-      42x42, 4 stacked frames, frame skip 4, up to 30 no-op starts);
+      42x42, 4 stacked frames, the preset's frame skip, up to 30 no-op starts);
   (b) ES training (`esrl train es --env pong`, the tuned preset) for a fixed wall-time
       budget, then the trained mean policy's score over 10 full games (no step cap);
   (c) training env frames/s against the raw AtariVectorEnv frame rate with random
@@ -60,8 +61,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--out", default="runs/pong-bench")
     parser.add_argument("--games", type=int, default=10)
+    parser.add_argument("--frame-skip", type=int, help="instead of the preset's")
+    parser.add_argument("--episode-steps", type=int, help="instead of the preset's")
     args = parser.parse_args()
-    config = ESConfig.for_env("pong")
+    overrides = {"frame_skip": args.frame_skip, "episode_steps": args.episode_steps}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    config = ESConfig.for_env("pong", **overrides)
     task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)
 
     random_scores = random_games(20, config.frame_skip)
@@ -77,6 +82,8 @@ def main() -> None:
         shutil.rmtree(out)
     command = [sys.executable, "-m", "esrl", "train", "es", "--env", "pong", "--out", str(out)]
     command += ["--max-seconds", str(args.minutes * 60)]
+    for key, value in overrides.items():
+        command += [f"--{key.replace('_', '-')}", str(value)]
     print("(b) " + " ".join(command[1:]), flush=True)
     subprocess.run(command, check=True)
     raw_after = raw_frame_rate(task_envs, config.frame_skip)
