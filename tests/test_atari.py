@@ -150,7 +150,8 @@ def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
 
 def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_path):
     out = tmp_path / "run"
-    esrl.train_es(tiny_pong(generations=1), out, log=lambda s: None)
+    config = tiny_pong(generations=1)
+    esrl.train_es(config, out, log=lambda s: None)
     video = tmp_path / "pong.mp4"
     result = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
     assert result.returncode == 0, result.stderr
@@ -159,6 +160,8 @@ def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_pa
     reader = imageio.get_reader(video)
     frame = reader.get_data(10)
     assert frame.shape == (420, 320, 3)  # 210x160 color screen, doubled
-    assert reader.count_frames() > 700  # a whole game, not the 60-step training cap
+    # a whole game (the quickest, 21-0, lasts ~3,050 emulator frames), not the
+    # 60-step training cap; one video frame per step
+    assert reader.count_frames() * config.frame_skip > 2_800 > 60 * config.frame_skip
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("mean return") and -21 <= float(last.split()[2]) <= 21
