@@ -161,7 +161,9 @@ def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_pa
     frame = reader.get_data(10)
     assert frame.shape == (420, 320, 3)  # 210x160 color screen, doubled
     # a whole game (the quickest, 21-0, lasts ~3,050 emulator frames), not the
-    # 60-step training cap; one video frame per step
-    assert reader.count_frames() * config.frame_skip > 2_800 > 60 * config.frame_skip
+    # training cap (60 steps); one video frame per step
+    assert (
+        reader.count_frames() * config.frame_skip > 2_800 > config.episode_steps * config.frame_skip
+    )
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("mean return") and -21 <= float(last.split()[2]) <= 21
