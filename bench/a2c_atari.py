@@ -12,7 +12,9 @@ SB3 runs its own Atari wrappers on a DummyVecEnv (its default).
 
 Prints agent steps/s (interactions with all envs per second of training) and the
 mean raw score of the last 100 whole games for each, the speed ratio, the time
-10M steps would take here, and writes both learning curves to a PNG.
+10M steps would take here, and writes both learning curves to a PNG. With
+`--data FOLDER` it also keeps the curves as FOLDER/seedN.json, which
+`bench/a2c_seeds.py` compares over seeds (one seed is not enough to rank them).
 """
 
 import argparse
@@ -98,6 +100,9 @@ def main() -> None:
     parser.add_argument("--plot", default="docs/a2c_learning_curves.png")
     parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
     parser.add_argument("--seed", type=int, default=0, help="seed of both sides")
+    parser.add_argument(
+        "--data", type=Path, help="folder for seedN.json, the sides' curves (see a2c_seeds.py)"
+    )
     args = parser.parse_args()
     log_every = max(args.steps // 50, 1000)
     results = {}
@@ -131,9 +136,13 @@ def main() -> None:
             "env steps, all 8 envs (millions)",
             "raw score, mean of last 100 games",
         )
-        data = Path(args.plot).with_suffix(".json")
-        data.write_text(json.dumps(results))
-        print(f"learning curves: {args.plot} (data: {data})")
+        print(f"learning curves: {args.plot}")
+    if args.data:  # one file per seed; a side run alone replaces only that side
+        path = args.data / f"seed{args.seed}.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        args.data.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({**saved, **results, "seed": args.seed, "steps": args.steps}))
+        print(f"curves of seed {args.seed}: {path}")
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
     print("SUMMARY " + json.dumps(summary))
 

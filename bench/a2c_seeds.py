@@ -1,0 +1,109 @@
+"""A2C on SpaceInvaders over several seeds: esrl against Stable-Baselines3, side by side.
+
+    .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
+    .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
+
+One seed's last-100-games score swings by more than the gap between the libraries
+(esrl measured 226.8-251.3 over five seeds at 300k steps), so "a learning curve at
+least as good" is judged here on all the seeds `a2c_atari.py` left in the data
+folder (`seedN.json`, each with one or both sides). Prints each side's final score
+per seed, their means with standard deviations, the paired differences with a 95%
+t-interval, the same for the whole curve's mean (area under the curve), and plots
+the mean curves with a band spanning the seeds.
+"""
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+# two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency)
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+
+
+def load(folder: Path) -> dict[int, dict]:
+    runs = {}
+    for path in sorted(folder.glob("seed*.json")):
+        data = json.loads(path.read_text())
+        runs[int(data["seed"])] = data
+    if not runs:
+        raise SystemExit(f"no seedN.json files in {folder}")
+    return runs
+
+
+def interval(values: list[float]) -> str:
+    """mean +- half-width of the 95% t-interval (n >= 2)."""
+    n = len(values)
+    if n < 2:
+        return f"{values[0]:+.1f} (one seed)" if values else "no seeds"
+    half = T95.get(n - 1, 1.96) * np.std(values, ddof=1) / math.sqrt(n)
+    return f"{np.mean(values):+.1f} +- {half:.1f}"
+
+
+def plot(runs: dict[int, dict], sides: list[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for side in sides:
+        curves = [np.array(r[side]["curve"]) for r in runs.values() if side in r]
+        length = min(len(c) for c in curves)
+        steps = curves[0][:length, 0] / 1e6
+        scores = np.stack([c[:length, 1] for c in curves])
+        (line,) = ax.plot(steps, scores.mean(0), lw=2, label=f"{side}, mean of {len(curves)}")
+        ax.fill_between(steps, scores.min(0), scores.max(0), color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("env steps, all 8 envs (millions)")
+    ax.set_ylabel("raw score, mean of last 100 games")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--plot", type=Path, default=Path("docs/a2c_seeds.png"))
+    args = parser.parse_args()
+    runs = load(args.folder)
+    sides = ["esrl", "sb3"]
+    print("seed  " + "  ".join(f"{s:>18}" for s in sides) + "   (final score / curve mean)")
+    finals: dict[str, list[float]] = {s: [] for s in sides}
+    for seed, run in runs.items():
+        cells = []
+        for side in sides:
+            if side in run:
+                curve = np.array(run[side]["curve"])
+                final, area = run[side]["score_mean100"], float(curve[:, 1].mean())
+                finals[side].append(final)
+                cells.append(f"{final:8.1f} / {area:7.1f}")
+            else:
+                cells.append(f"{'-':>18}")
+        print(f"{seed:4d}  " + "  ".join(cells))
+    for side in sides:
+        values = finals[side]
+        if values:
+            print(
+                f"{side}: final score mean {np.mean(values):.1f}, sd {np.std(values, ddof=1):.1f} "
+                f"over {len(values)} seeds"
+            )
+    paired = [r for r in runs.values() if all(s in r for s in sides)]
+    final_gap = [r["esrl"]["score_mean100"] - r["sb3"]["score_mean100"] for r in paired]
+    area_gap = [
+        np.array(r["esrl"]["curve"])[:, 1].mean() - np.array(r["sb3"]["curve"])[:, 1].mean()
+        for r in paired
+    ]
+    print(f"esrl - sb3 over {len(paired)} paired seeds (95% t-interval):")
+    print(f"  final score  {interval(final_gap)}")
+    print(f"  curve mean   {interval(area_gap)}")
+    plot(runs, sides, args.plot, f"A2C on SpaceInvaders, {len(runs)} seeds, this machine")
+    print(f"mean curves: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
