@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-# two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency)
+# two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency);
+# between entries the smaller df's value is used, which widens the interval
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+T95 |= {10: 2.23, 12: 2.18, 15: 2.13, 20: 2.09, 30: 2.04}
 
 
 def load(folder: Path) -> dict[int, dict]:
@@ -30,7 +32,7 @@ def load(folder: Path) -> dict[int, dict]:
         runs[int(data["seed"])] = data
     if not runs:
         raise SystemExit(f"no seedN.json files in {folder}")
-    return runs
+    return dict(sorted(runs.items()))
 
 
 def interval(values: list[float]) -> str:
@@ -38,7 +40,8 @@ def interval(values: list[float]) -> str:
     n = len(values)
     if n < 2:
         return f"{values[0]:+.1f} (one seed)" if values else "no seeds"
-    half = T95.get(n - 1, 1.96) * np.std(values, ddof=1) / math.sqrt(n)
+    t = T95[max(df for df in T95 if df <= n - 1)]
+    half = t * np.std(values, ddof=1) / math.sqrt(n)
     return f"{np.mean(values):+.1f} +- {half:.1f}"
 
 
@@ -51,6 +54,8 @@ def plot(runs: dict[int, dict], sides: list[str], path: Path, title: str) -> Non
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
     for side in sides:
         curves = [np.array(r[side]["curve"]) for r in runs.values() if side in r]
+        if not curves:
+            continue
         length = min(len(c) for c in curves)
         steps = curves[0][:length, 0] / 1e6
         scores = np.stack([c[:length, 1] for c in curves])
@@ -88,10 +93,9 @@ def main() -> None:
     for side in sides:
         values = finals[side]
         if values:
-            print(
-                f"{side}: final score mean {np.mean(values):.1f}, sd {np.std(values, ddof=1):.1f} "
-                f"over {len(values)} seeds"
-            )
+            spread = f", sd {np.std(values, ddof=1):.1f}" if len(values) > 1 else ""
+            mean = np.mean(values)
+            print(f"{side}: final score mean {mean:.1f}{spread} over {len(values)} seeds")
     paired = [r for r in runs.values() if all(s in r for s in sides)]
     final_gap = [r["esrl"]["score_mean100"] - r["sb3"]["score_mean100"] for r in paired]
     area_gap = [
