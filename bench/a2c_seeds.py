@@ -77,31 +77,31 @@ def main() -> None:
     args = parser.parse_args()
     runs = load(args.folder)
     sides = ["esrl", "sb3"]
+    # (final score, curve mean) for each seed and side that ran
+    figures = {
+        seed: {
+            side: (run[side]["score_mean100"], float(np.array(run[side]["curve"])[:, 1].mean()))
+            for side in sides
+            if side in run
+        }
+        for seed, run in runs.items()
+    }
     print("seed  " + "  ".join(f"{s:>18}" for s in sides) + "   (final score / curve mean)")
-    finals: dict[str, list[float]] = {s: [] for s in sides}
-    for seed, run in runs.items():
-        cells = []
-        for side in sides:
-            if side in run:
-                curve = np.array(run[side]["curve"])
-                final, area = run[side]["score_mean100"], float(curve[:, 1].mean())
-                finals[side].append(final)
-                cells.append(f"{final:8.1f} / {area:7.1f}")
-            else:
-                cells.append(f"{'-':>18}")
+    for seed, by_side in figures.items():
+        cells = [
+            "{:8.1f} / {:7.1f}".format(*by_side[side]) if side in by_side else f"{'-':>18}"
+            for side in sides
+        ]
         print(f"{seed:4d}  " + "  ".join(cells))
     for side in sides:
-        values = finals[side]
+        values = [by_side[side][0] for by_side in figures.values() if side in by_side]
         if values:
             spread = f", sd {np.std(values, ddof=1):.1f}" if len(values) > 1 else ""
             mean = np.mean(values)
             print(f"{side}: final score mean {mean:.1f}{spread} over {len(values)} seeds")
-    paired = [r for r in runs.values() if all(s in r for s in sides)]
-    final_gap = [r["esrl"]["score_mean100"] - r["sb3"]["score_mean100"] for r in paired]
-    area_gap = [
-        np.array(r["esrl"]["curve"])[:, 1].mean() - np.array(r["sb3"]["curve"])[:, 1].mean()
-        for r in paired
-    ]
+    paired = [by_side for by_side in figures.values() if len(by_side) == len(sides)]
+    final_gap = [f["esrl"][0] - f["sb3"][0] for f in paired]
+    area_gap = [f["esrl"][1] - f["sb3"][1] for f in paired]
     print(f"esrl - sb3 over {len(paired)} paired seeds (95% t-interval):")
     print(f"  final score  {interval(final_gap)}")
     print(f"  curve mean   {interval(area_gap)}")
