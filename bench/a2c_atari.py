@@ -69,12 +69,16 @@ def run_sb3(steps: int, log_every: int, seed: int) -> dict:
         vf_coef=0.25,
         max_grad_norm=0.5,
         rms_prop_eps=1e-5,
-        use_rms_prop=True,
-        policy_kwargs=dict(optimizer_class=torch.optim.RMSprop),
+        use_rms_prop=True,  # torch's RMSprop; naming optimizer_class would drop eps to 1e-8
         seed=seed,
         device="cpu",
         verbose=0,
     )
+
+    optimizer = model.policy.optimizer
+    settings = type(optimizer), optimizer.defaults["alpha"], optimizer.defaults["eps"]
+    if settings != (torch.optim.RMSprop, 0.99, 1e-5):
+        raise RuntimeError(f"SB3's optimizer is not the one esrl uses: {optimizer}")
 
     curve = sb3_curve_callback(log_every)
     start = time.perf_counter()
@@ -129,21 +133,27 @@ def main() -> None:
     if len(results) == 2:
         ratio = results["esrl"]["steps_per_second"] / results["sb3"]["steps_per_second"]
         print(f"speed ratio esrl / sb3: {ratio:.2f}x (target >= 1.5x): {ratio >= 1.5}")
+    if args.data:  # one file per seed; a side run alone replaces only that side
+        path = args.data / f"seed{args.seed}.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        args.data.mkdir(parents=True, exist_ok=True)
+        results = {**saved, **results, "seed": args.seed, "steps": args.steps}
+        path.write_text(json.dumps(results))
+        print(f"curves of seed {args.seed}: {path}")
+    if "esrl" in results and "sb3" in results:  # this run's, or with --data the seed's
         plot_versus(
-            results,
+            {side: results[side] for side in ("esrl", "sb3")},
             Path(args.plot),
             f"A2C on SpaceInvaders, {args.steps:,} steps, seed {args.seed}, this machine",
             "env steps, all 8 envs (millions)",
             "raw score, mean of last 100 games",
         )
         print(f"learning curves: {args.plot}")
-    if args.data:  # one file per seed; a side run alone replaces only that side
-        path = args.data / f"seed{args.seed}.json"
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        args.data.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**saved, **results, "seed": args.seed, "steps": args.steps}))
-        print(f"curves of seed {args.seed}: {path}")
-    summary = {k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in results.items()}
+    summary = {
+        side: {key: value for key, value in results[side].items() if key != "curve"}
+        for side in ("esrl", "sb3")
+        if side in results
+    }
     print("SUMMARY " + json.dumps(summary))
 
 
