@@ -17,6 +17,7 @@ from esrl.dqn import (
     soft_update,
     train_dqn,
 )
+from esrl.dqn.trainer import Learner
 from esrl.envs.batch import make_env_batch
 
 from .conftest import run_cli
@@ -132,8 +133,71 @@ def test_save_and_load_give_identical_q_values_and_the_same_next_update(tmp_path
     np.testing.assert_array_equal(agent.act(obs)["actions"], copy.act(obs)["actions"])
 
 
-def test_dqn_learns_cartpole(tmp_path):
-    result = train_dqn(_small_cartpole(steps=15_000), tmp_path / "run", log=lambda s: None)
+def _toy_batch() -> dict[str, np.ndarray]:
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    return {
+        "obs": obs,
+        "actions": np.arange(16) % 2,
+        "rewards": np.ones((16, 3), np.float32),
+        "dones": np.zeros((16, 3), bool),
+        "next_obs": obs[::-1].copy(),
+    }
+
+
+def _weights(network: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in network.parameters()]
+
+
+def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_pipelined_learner_steps_like_in_line_and_acts_on_the_weights_before_the_last_step():
+    batch = _toy_batch()
+    in_line = DQNAgent(_small_cartpole(), 2, (4,))
+    agent = DQNAgent(_small_cartpole(pipeline=True), 2, (4,))
+    learner = Learner(agent, background=True)
+    try:
+        initial = _weights(agent.online)
+        assert learner.learn([batch]) == []  # handed to the worker thread
+        assert len(learner.wait()) == 1
+        after_first = _weights(agent.online)
+        assert _same(_weights(agent.acting), initial) and not _same(after_first, initial)
+        learner.learn([batch])
+        learner.wait()
+        assert _same(_weights(agent.acting), after_first)  # one step behind, not two
+        for _ in range(2):
+            in_line.learn(batch)
+        assert _same(_weights(agent.online), _weights(in_line.online))  # the same arithmetic
+        saved = agent.state()
+        copy = DQNAgent(_small_cartpole(pipeline=True), 2, (4,))
+        copy.load_state(saved)
+        assert _same(_weights(copy.acting), after_first)  # a resumed run acts as it would have
+    finally:
+        learner.close()
+
+
+def test_pipelined_training_is_reproducible(tmp_path):
+    # separate processes: within one, a second run's float sums can round differently
+    flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
+    flags += ["--eval-every", "0", "--log-every", "400", "--steps", "1200", "--pipeline"]
+    states = []
+    for name in ("first", "second"):
+        done = run_cli("train", "dqn", "--out", str(tmp_path / name), *flags)
+        assert done.returncode == 0, done.stderr
+        states.append(torch.load(tmp_path / name / "agent.pt", weights_only=False)["agent"])
+    assert states[0]["gradient_steps"] == 26  # from the 5th of 30 iterations (200 transitions)
+    for key in ("online", "target", "acting"):
+        assert all(torch.equal(states[0][key][k], states[1][key][k]) for k in states[0][key])
+    assert not all(
+        torch.equal(states[0]["online"][k], states[0]["acting"][k]) for k in states[0]["online"]
+    )
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_dqn_learns_cartpole(tmp_path, pipeline):
+    config = _small_cartpole(steps=15_000, pipeline=pipeline)
+    result = train_dqn(config, tmp_path / "run", log=lambda s: None)
     assert result.eval_score >= 150  # random play: about 22
 
 

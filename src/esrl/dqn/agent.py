@@ -44,7 +44,9 @@ class DQNAgent:
     """`act` is what `EnvRunner` calls (epsilon-greedy at the schedule's current
     epsilon); `learn` takes one gradient step on a replay sample; `save`/`load`
     round-trip everything needed to continue (networks, optimizer, schedule
-    position, exploration rng)."""
+    position, exploration rng). With `config.pipeline`, `act` plays a copy of the
+    online network that `sync_acting` refreshes, so a gradient step can run on
+    another thread meanwhile."""
 
     def __init__(self, config: DQNConfig, num_actions: int, obs_shape: tuple[int, ...]):
         self.config = config
@@ -53,6 +55,11 @@ class DQNAgent:
         body = network_body(config, obs_shape)
         self.online = QNetwork(num_actions, obs_shape, body, config.hidden)
         self.target = copy.deepcopy(self.online).requires_grad_(False)
+        # what `act` plays: the online network itself, or with `pipeline` a copy that
+        # `sync_acting` refreshes while a gradient step may be changing the online one
+        self.acting = (
+            copy.deepcopy(self.online).requires_grad_(False) if config.pipeline else self.online
+        )
         # fused: one kernel for all parameters, 0.65 instead of 5.3 ms per step for the
         # Nature CNN on our CPU (PyTorch's default on CPU loops over the tensors)
         self.optimizer = torch.optim.Adam(
@@ -74,7 +81,7 @@ class DQNAgent:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> dict[str, Any]:
-        q = self.online(obs)
+        q = self.acting(obs)
         greedy = q.argmax(1).numpy()
         explore = self.rng.random(len(greedy)) < self.epsilon
         random_actions = self.rng.integers(0, self.num_actions, len(greedy))
@@ -114,6 +121,12 @@ class DQNAgent:
             "grad_norm": float(grad_norm),
         }
 
+    @torch.no_grad()
+    def sync_acting(self) -> None:
+        """Acting plays the online weights as they are now (a no-op without `pipeline`)."""
+        if self.acting is not self.online:
+            torch._foreach_copy_(list(self.acting.parameters()), list(self.online.parameters()))
+
     def update_target(self) -> None:
         c = self.config
         if c.target_every:
@@ -130,6 +143,7 @@ class DQNAgent:
             "iteration": self.iteration,
             "gradient_steps": self.gradient_steps,
             "rng": self.rng.bit_generator.state,
+            **({"acting": self.acting.state_dict()} if self.acting is not self.online else {}),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -139,6 +153,10 @@ class DQNAgent:
         self.iteration = state["iteration"]
         self.gradient_steps = state["gradient_steps"]
         self.rng.bit_generator.state = state["rng"]
+        if "acting" in state and self.acting is not self.online:
+            self.acting.load_state_dict(state["acting"])
+        else:
+            self.sync_acting()
 
     def save(self, path: Path | str) -> None:
         """The agent alone (no replay), atomically."""

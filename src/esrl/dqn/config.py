@@ -63,6 +63,11 @@ class DQNConfig:
         "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
         resumable=True,
     )
+    pipeline: bool = opt(
+        False,
+        "take each gradient step on a worker thread while the pool plays the next "
+        "iteration, which then acts on the weights from before that step",
+    )
     log_every: int = opt(10_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(120.0, "seconds between checkpoints", resumable=True)
     steps: int = opt(10_000_000, "env steps (all games) to train for, e.g. 2M", resumable=True)

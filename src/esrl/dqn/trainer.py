@@ -5,11 +5,14 @@ the steps go into the replay memory, and once it holds `learning_starts`
 transitions the agent takes `updates_per_iteration` gradient steps on random
 n-step windows, each followed by a target-network update. Every `eval_every`
 iterations a few whole games are played at `eval_epsilon` for the learning curve.
+With `pipeline`, the gradient steps run on a worker thread during the next
+iteration's play (see `Learner`); evaluations then play the acting weights too.
 """
 
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +134,41 @@ def _restore_replay(run: RunDir, replay: ReplayBuffer, env_steps: int, log) -> N
         replay.dones[(replay.added - 1) % replay.slots] = True
 
 
+class Learner:
+    """Takes the agent's gradient steps, in line or (`background`) on a worker thread.
+
+    In the background, `learn` hands the steps to the thread and returns at once, so
+    they run while the pool plays the next iteration; the pool acts meanwhile on a
+    copy of the weights from before those steps (`DQNAgent.sync_acting`), so which
+    weights play which step does not depend on thread timing. `learn` returns the
+    diagnostics of the steps finished since the last call; `wait` finishes any
+    steps still running first (before evaluating, logging or saving).
+    """
+
+    def __init__(self, agent: DQNAgent, background: bool):
+        self.agent = agent
+        self.pool = ThreadPoolExecutor(1, "esrl-learner") if background else None
+        self.pending: Future | None = None
+
+    def learn(self, batches: list[dict[str, np.ndarray]]) -> list[dict[str, float]]:
+        if self.pool is None:
+            return [self.agent.learn(batch) for batch in batches]
+        finished = self.wait()
+        self.agent.sync_acting()
+        self.pending = self.pool.submit(lambda: [self.agent.learn(batch) for batch in batches])
+        return finished
+
+    def wait(self) -> list[dict[str, float]]:
+        if self.pending is None:
+            return []
+        finished, self.pending = self.pending.result(), None
+        return finished
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
 def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainResult:
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -162,6 +200,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
         f"{config.seq_length} steps per iteration, replay {config.replay_size:,}, "
         f"run dir {run.path}"
     )
+    learner = Learner(agent, background=config.pipeline)
     starts = np.ones(config.nenvs, bool)  # the first observations start games
     started = time.perf_counter() - (state["seconds"] if state else 0.0)
     last_save = time.perf_counter()
@@ -185,10 +224,13 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
             acted_q.append(float(torch.stack(trajectory["q_max"]).mean()))
             agent.iteration += 1
             if len(replay) >= max(config.learning_starts, 1):
-                for _ in range(config.updates_per_iteration):
-                    batch = replay.sample(config.batch_size, config.n_steps, sample_rng)
-                    window.append(agent.learn(batch))
+                batches = [
+                    replay.sample(config.batch_size, config.n_steps, sample_rng)
+                    for _ in range(config.updates_per_iteration)
+                ]
+                window.extend(learner.learn(batches))
             if config.eval_every and agent.iteration % config.eval_every == 0:
+                window.extend(learner.wait())
                 eval_started = time.perf_counter()
                 scores = evaluate_agent(agent, config, config.eval_games, agent.iteration)
                 eval_score = float(scores.mean())
@@ -199,6 +241,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
             elif config.max_seconds and seconds >= config.max_seconds:
                 stop_reason = "time limit"
             if runner.step_var - window_steps >= config.log_every or stop_reason:
+                window.extend(learner.wait())
                 now = time.perf_counter()
                 learned = (
                     {k: float(np.mean([d[k] for d in window])) for k in window[0]} if window else {}
@@ -222,6 +265,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 log(_format(record))
                 window, acted_q, window_start, window_steps = [], [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
+                window.extend(learner.wait())
                 _save(
                     run,
                     config,
@@ -235,6 +279,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 )
                 last_save = time.perf_counter()
     finally:
+        learner.close()
         metrics.close()
         env.close()
     plot_dqn_curves(
