@@ -16,7 +16,10 @@ Prints: the random policy's mean raw score over 20 whole games; for each agent,
 env steps/s, the mean of its last 100 training games and a greedy (epsilon 0.01)
 evaluation over 10 whole games; the speed ratio; the time 10M steps would take here.
 esrl's steps/s leave out the wall time of its periodic evaluation games (SB3 plays
-none while learning); the figure with them is printed too.
+none while learning); the figure with them is printed too. With `--pipeline`, esrl
+takes each gradient step on a worker thread while the games play the next
+iteration on the weights from before it (SB3 waits for the step; see
+`DQNConfig.pipeline`).
 """
 
 import argparse
@@ -39,7 +42,7 @@ def random_scores(games: int) -> np.ndarray:
     return play_games(ENV_ID, lambda obs: rng.integers(0, 9, len(obs)), games, seed=0)
 
 
-def run_esrl(steps: int, out: str, eval_games: int) -> dict:
+def run_esrl(steps: int, out: str, eval_games: int, pipeline: bool) -> dict:
     from esrl.dqn import DQNConfig, train_dqn
     from esrl.dqn.saved import evaluate_run
     from esrl.metrics import read_metrics
@@ -67,6 +70,7 @@ def run_esrl(steps: int, out: str, eval_games: int) -> dict:
         eval_every=max(iterations // 10, 1),
         steps=steps,
         log_every=max(steps // 50, 1000),
+        pipeline=pipeline,
     )
     result = train_dqn(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
@@ -153,13 +157,24 @@ def main() -> None:
     parser.add_argument("--plot", default="docs/dqn_learning_curves.png")
     parser.add_argument("--games", type=int, default=10)
     parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="esrl learns on a worker thread while the games play on (acting one step behind)",
+    )
     args = parser.parse_args()
     rand = random_scores(20)
     print(f"random policy: {rand.mean():.1f} +- {rand.std():.1f} over {len(rand)} whole games")
     results = {}
     if args.only != "sb3":
         results["esrl"] = run_side(
-            "dqn_atari", "run_esrl", "esrl", steps=args.steps, out=args.out, eval_games=args.games
+            "dqn_atari",
+            "run_esrl",
+            "esrl",
+            steps=args.steps,
+            out=args.out,
+            eval_games=args.games,
+            pipeline=args.pipeline,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(
