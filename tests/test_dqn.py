@@ -106,17 +106,22 @@ def _small_cartpole(**overrides) -> DQNConfig:
     return DQNConfig(**{**settings, **overrides})
 
 
-def test_save_and_load_give_identical_q_values_and_the_same_next_update(tmp_path):
-    config = _small_cartpole()
-    agent = DQNAgent(config, 2, (4,))
+def _toy_batch() -> dict[str, np.ndarray]:
     obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
-    batch = {
+    return {
         "obs": obs,
         "actions": np.arange(16) % 2,
         "rewards": np.ones((16, 3), np.float32),
         "dones": np.zeros((16, 3), bool),
         "next_obs": obs[::-1].copy(),
     }
+
+
+def test_save_and_load_give_identical_q_values_and_the_same_next_update(tmp_path):
+    config = _small_cartpole()
+    agent = DQNAgent(config, 2, (4,))
+    batch = _toy_batch()
+    obs = batch["obs"]
     agent.learn(batch)
     agent.iteration = 123
     agent.save(tmp_path / "agent.pt")
@@ -131,17 +136,6 @@ def test_save_and_load_give_identical_q_values_and_the_same_next_update(tmp_path
     with torch.no_grad():
         assert torch.equal(agent.online(obs), copy.online(obs))
     np.testing.assert_array_equal(agent.act(obs)["actions"], copy.act(obs)["actions"])
-
-
-def _toy_batch() -> dict[str, np.ndarray]:
-    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
-    return {
-        "obs": obs,
-        "actions": np.arange(16) % 2,
-        "rewards": np.ones((16, 3), np.float32),
-        "dones": np.zeros((16, 3), bool),
-        "next_obs": obs[::-1].copy(),
-    }
 
 
 def _weights(network: torch.nn.Module) -> list[torch.Tensor]:
