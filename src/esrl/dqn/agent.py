@@ -125,7 +125,7 @@ class DQNAgent:
     def sync_acting(self) -> None:
         """Acting plays the online weights as they are now (a no-op without `pipeline`)."""
         if self.acting is not self.online:
-            torch._foreach_copy_(list(self.acting.parameters()), list(self.online.parameters()))
+            self.acting.load_state_dict(self.online.state_dict())
 
     def update_target(self) -> None:
         c = self.config
