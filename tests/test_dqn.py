@@ -17,6 +17,7 @@ from esrl.dqn import (
     soft_update,
     train_dqn,
 )
+from esrl.dqn.saved import load_agent
 from esrl.dqn.trainer import Learner
 from esrl.envs.batch import make_env_batch
 
@@ -186,6 +187,9 @@ def test_pipelined_training_is_reproducible(tmp_path):
     assert not all(
         torch.equal(states[0]["online"][k], states[0]["acting"][k]) for k in states[0]["online"]
     )
+    _, loaded = load_agent(tmp_path / "first")  # what `esrl eval` (and its --video) plays
+    played = loaded.acting.state_dict()
+    assert all(torch.equal(played[k], states[0]["online"][k]) for k in played)
 
 
 @pytest.mark.parametrize("pipeline", [False, True])

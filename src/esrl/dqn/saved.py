@@ -25,6 +25,7 @@ def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]
         agent.load_state(state["agent"])
     except (KeyError, RuntimeError) as exc:
         raise UserError(f"{run.agent_path} does not match {run.config_path} ({exc})") from None
+    agent.sync_acting()  # a pipelined run saved acting one step behind: play the newest weights
     agent.rng = np.random.default_rng(seed)
     return config, agent
 
