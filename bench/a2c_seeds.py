@@ -35,14 +35,23 @@ def load(folder: Path) -> dict[int, dict]:
     return dict(sorted(runs.items()))
 
 
-def interval(values: list[float]) -> str:
-    """mean +- half-width of the 95% t-interval (n >= 2)."""
+def interval(values: list[float], reference: float | None = None) -> str:
+    """mean +- half-width of the 95% t-interval (n >= 2).
+
+    With a reference (SB3's mean), also gives the interval's lower end as a share of
+    it: "at least as good" within a margin of m% holds when that share is above -m%.
+    """
     n = len(values)
     if n < 2:
         return f"{values[0]:+.1f} (one seed)" if values else "no seeds"
     t = T95[max(df for df in T95 if df <= n - 1)]
     half = t * np.std(values, ddof=1) / math.sqrt(n)
-    return f"{np.mean(values):+.1f} +- {half:.1f}"
+    text = f"{np.mean(values):+.1f} +- {half:.1f}"
+    if reference:
+        low = np.mean(values) - half
+        share = 100 * low / reference
+        text += f"   (lower end {low:+.1f} = {share:+.1f}% of sb3's {reference:.1f})"
+    return text
 
 
 def plot(runs: dict[int, dict], sides: list[str], path: Path, title: str) -> None:
@@ -103,8 +112,10 @@ def main() -> None:
     final_gap = [f["esrl"][0] - f["sb3"][0] for f in paired]
     area_gap = [f["esrl"][1] - f["sb3"][1] for f in paired]
     print(f"esrl - sb3 over {len(paired)} paired seeds (95% t-interval):")
-    print(f"  final score  {interval(final_gap)}")
-    print(f"  curve mean   {interval(area_gap)}")
+    final_sb3 = float(np.mean([f["sb3"][0] for f in paired])) if paired else None
+    area_sb3 = float(np.mean([f["sb3"][1] for f in paired])) if paired else None
+    print(f"  final score  {interval(final_gap, final_sb3)}")
+    print(f"  curve mean   {interval(area_gap, area_sb3)}")
     plot(runs, sides, args.plot, f"A2C on SpaceInvaders, {len(runs)} seeds, this machine")
     print(f"mean curves: {args.plot}")
 
