@@ -4,7 +4,7 @@
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
 
 One seed's last-100-games score swings by more than the gap between the libraries
-(esrl measured 222.4-274.9 over twenty-four seeds at 300k steps), so "a learning curve at
+(esrl measured 222.4-278.4 over thirty seeds at 300k steps), so "a learning curve at
 least as good" is judged here on all the seeds `a2c_atari.py` left in the data
 folder (`seedN.json`, each with one or both sides). Prints each side's final score
 per seed, their means with standard deviations, the paired differences with a 95%
