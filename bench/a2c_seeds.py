@@ -8,8 +8,9 @@ One seed's last-100-games score swings by more than the gap between the librarie
 least as good" is judged here on all the seeds `a2c_atari.py` left in the data
 folder (`seedN.json`, each with one or both sides). Prints each side's final score
 per seed, their means with standard deviations, the paired differences with a 95%
-t-interval, the same for the whole curve's mean (area under the curve), and plots
-the mean curves with a band spanning the seeds.
+t-interval (and its lower end as a share of SB3's mean), the same for the whole
+curve's mean (area under the curve), and plots the mean curves with a band spanning
+the seeds.
 """
 
 import argparse
@@ -46,9 +47,10 @@ def interval(values: list[float], reference: float | None = None) -> str:
         return f"{values[0]:+.1f} (one seed)" if values else "no seeds"
     t = T95[max(df for df in T95 if df <= n - 1)]
     half = t * np.std(values, ddof=1) / math.sqrt(n)
-    text = f"{np.mean(values):+.1f} +- {half:.1f}"
+    mean = np.mean(values)
+    text = f"{mean:+.1f} +- {half:.1f}"
     if reference:
-        low = np.mean(values) - half
+        low = mean - half
         share = 100 * low / reference
         text += f"   (lower end {low:+.1f} = {share:+.1f}% of sb3's {reference:.1f})"
     return text
