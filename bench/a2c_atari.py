@@ -29,14 +29,16 @@ from versus_sb3 import plot_versus, run_side, sb3_curve_callback
 ENV_ID = "SpaceInvadersNoFrameskip-v4"
 
 
-def run_esrl(steps: int, out: str, log_every: int, seed: int) -> dict:
+def run_esrl(steps: int, out: str, log_every: int, seed: int, pipeline: bool = False) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
 
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
-    config = A2CConfig(env=ENV_ID, nenvs=8, steps=steps, log_every=log_every, seed=seed)
+    config = A2CConfig(
+        env=ENV_ID, nenvs=8, steps=steps, log_every=log_every, seed=seed, pipeline=pipeline
+    )
     result = train_a2c(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
     return {
@@ -105,6 +107,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("esrl", "sb3"), help="run one side only")
     parser.add_argument("--seed", type=int, default=0, help="seed of both sides")
     parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="esrl learns on a worker thread, acting one update behind (not SB3's schedule)",
+    )
+    parser.add_argument(
         "--data", type=Path, help="folder for seedN.json, the sides' curves (see a2c_seeds.py)"
     )
     args = parser.parse_args()
@@ -119,6 +126,7 @@ def main() -> None:
             out=args.out,
             log_every=log_every,
             seed=args.seed,
+            pipeline=args.pipeline,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(

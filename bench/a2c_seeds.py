@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
+    .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline --sb3-from docs/data/a2c \
+        --plot docs/a2c_pipeline_seeds.png   # esrl --pipeline runs alone, against those
 
 One seed's last-100-games score swings by more than the gap between the libraries
 (esrl measured 222.4-278.4 over thirty seeds at 300k steps), so "a learning curve at
@@ -85,8 +87,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
     parser.add_argument("--plot", type=Path, default=Path("docs/a2c_seeds.png"))
+    parser.add_argument(
+        "--sb3-from",
+        type=Path,
+        help="take SB3's side from this folder's seedN.json where FOLDER's has none "
+        "(esrl with --pipeline against the in-line runs' SB3 curves)",
+    )
     args = parser.parse_args()
     runs = load(args.folder)
+    if args.sb3_from:
+        for seed, other in load(args.sb3_from).items():
+            if seed in runs and "sb3" in other:
+                runs[seed].setdefault("sb3", other["sb3"])
     sides = ["esrl", "sb3"]
     # (final score, curve mean) for each seed and side that ran
     figures = {

@@ -1,6 +1,7 @@
 """A2C: the notebook's API (runner, transforms, losses), learning, and the CLI around a run."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from esrl.a2c import (
 )
 from esrl.envs import nature_dqn_env
 from esrl.envs.batch import make_env_batch
+from esrl.pipeline import LearnerThread
 
 from .conftest import run_cli
 
@@ -122,6 +124,37 @@ def test_policy_gradient_raises_the_probability_of_better_than_expected_actions(
     assert (after - before) * advantage > 1e-3
 
 
+def _logits_gradient(logits: torch.Tensor, batch: dict, behaviour: torch.Tensor | None):
+    """d policy_loss / d logits, for one row of logits shared by the batch's rows."""
+    logits = logits.clone().requires_grad_(True)
+    log_probs = torch.log_softmax(logits, -1).expand(len(batch["actions"]), -1)
+    trajectory = {**batch, "log_probs": log_probs.gather(1, batch["actions"][:, None]).squeeze(1)}
+    if behaviour is not None:
+        trajectory["behaviour_log_probs"] = behaviour
+    A2C(policy=None, optimizer=None).policy_loss(trajectory).backward()
+    return logits.grad
+
+
+def test_importance_weighting_cancels_an_advantage_offset_off_policy_and_is_exact_on_it():
+    # mu uniform over two actions, each drawn once; pi already prefers action 0; every
+    # advantage is the same -1 (values overestimated by one)
+    batch = {
+        "actions": torch.tensor([0, 1]),
+        "values": torch.ones(2),
+        "value_targets": torch.zeros(2),
+    }
+    logits = torch.tensor([[0.5, -0.5]])
+    mu = torch.log(torch.full((2,), 0.5))
+    plain = _logits_gradient(logits, batch, behaviour=None)
+    weighted = _logits_gradient(logits, batch, behaviour=mu)
+    # without the ratio a descent step moves pi further from mu: action 0's logit rises
+    assert plain[0, 0] < -0.1
+    torch.testing.assert_close(weighted, torch.zeros_like(weighted))  # E_mu[pi/mu] = 1
+    # on-policy (mu = pi) the weighted loss has the plain loss's gradient
+    on_policy = torch.log_softmax(logits, -1)[0, batch["actions"]]
+    torch.testing.assert_close(_logits_gradient(logits, batch, behaviour=on_policy), plain)
+
+
 def test_value_loss_moves_predictions_toward_targets():
     torch.manual_seed(0)
     policy = Policy(ActorCritic(2, (4,)), seed=0)
@@ -149,15 +182,14 @@ def test_step_reports_every_diagnostic_of_the_notebook():
     assert diagnostics["advantages"] == pytest.approx(expected_advantage, abs=1e-5)
 
 
+def _cartpole(**overrides) -> A2CConfig:
+    """The learning tests' budget: 60k steps, no entropy bonus, one torch thread."""
+    settings = {"entropy_coef": 0.0, "value_loss_coef": 0.5, "threads": 1, "log_every": 20_000}
+    return A2CConfig(env="CartPole-v1", steps=60_000, **{**settings, **overrides})
+
+
 def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
-    config = A2CConfig(
-        env="CartPole-v1",
-        steps=60_000,
-        entropy_coef=0.0,
-        value_loss_coef=0.5,
-        threads=1,
-        log_every=20_000,
-    )
+    config = _cartpole()
     result = train_a2c(config, tmp_path / "a", log=lambda s: None)
     assert result.score_mean100 >= 120  # random play: about 22
     again = train_a2c(
@@ -169,6 +201,47 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     first = torch.load(again.run_dir / "agent.pt", weights_only=True)["model"]
     second = torch.load(twice.run_dir / "agent.pt", weights_only=True)["model"]
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_pipelined_a2c_learns_cartpole_and_is_reproducible(tmp_path):
+    result = train_a2c(_cartpole(pipeline=True), tmp_path / "learned", log=lambda s: None)
+    assert result.score_mean100 >= 120  # random play: about 22
+    # separate processes, so nothing but the pipeline's own ordering could differ
+    flags = ["--env", "CartPole-v1", "--steps", "2k", "--threads", "1", "--log-every", "1k"]
+    models = {}
+    for name, extra in (("first", ["--pipeline"]), ("second", ["--pipeline"]), ("in-line", [])):
+        done = run_cli("train", "a2c", "--out", str(tmp_path / name), *flags, *extra)
+        assert done.returncode == 0, done.stderr
+        models[name] = torch.load(tmp_path / name / "agent.pt", weights_only=True)["model"]
+    assert all(torch.equal(models["first"][k], models["second"][k]) for k in models["first"])
+    # acting one update behind plays other games than acting on the newest weights
+    assert not all(torch.equal(models["first"][k], models["in-line"][k]) for k in models["first"])
+
+
+def test_learner_thread_runs_each_round_on_its_worker_with_its_own_thread_count():
+    main_threads = torch.get_num_threads()
+    release = threading.Event()
+
+    def one_round(name: str) -> list[dict]:
+        release.wait(timeout=30)
+        here = threading.current_thread().name
+        return [{"round": name, "thread": here, "threads": torch.get_num_threads()}]
+
+    learner = LearnerThread(background=True, threads=main_threads + 1)
+    try:
+        learner.start(lambda: one_round("first"))
+        assert not learner.pending.done()  # start returned while the round is held back
+        release.set()
+        (first,) = learner.wait()
+        assert first["thread"].startswith("esrl-learner")
+        assert first["threads"] == main_threads + 1 and torch.get_num_threads() == main_threads
+        learner.start(lambda: one_round("second"))
+        assert [d["round"] for d in learner.wait()] == ["second"] and learner.wait() == []
+    finally:
+        learner.close()
+    in_line = LearnerThread(background=False)
+    in_line.start(lambda: one_round("now"))
+    assert in_line.wait()[0]["thread"] == threading.current_thread().name
 
 
 @pytest.mark.parametrize("split", [False, True])

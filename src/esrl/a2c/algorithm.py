@@ -37,8 +37,20 @@ class A2C:
         return (trajectory["value_targets"] - trajectory["values"]).detach()
 
     def policy_loss(self, trajectory: dict[str, Any]) -> torch.Tensor:
-        """-E[A * log pi(a|s)]: raises the log-probability of better-than-expected actions."""
-        return -(self.advantages(trajectory) * trajectory["log_probs"]).mean()
+        """-E[A * log pi(a|s)]: raises the log-probability of better-than-expected actions.
+
+        With `behaviour_log_probs` (the actions were drawn by older weights mu, as when
+        the pipelined trainer acts one update behind), the importance-weighted
+        -E[A * pi(a|s) / mu(a|s)] instead. Its gradient is the on-policy one where
+        pi = mu, and off-policy it keeps the baseline unbiased: without the ratio, any
+        offset in the advantages pushes pi away from mu, and on SpaceInvaders the
+        policy collapsed to one action within 6k steps (entropy 1.75 -> 0.13).
+        """
+        advantages = self.advantages(trajectory)
+        if "behaviour_log_probs" in trajectory:
+            ratio = (trajectory["log_probs"] - trajectory["behaviour_log_probs"]).exp()
+            return -(advantages * ratio).mean()
+        return -(advantages * trajectory["log_probs"]).mean()
 
     def value_loss(self, trajectory: dict[str, Any]) -> torch.Tensor:
         return F.mse_loss(trajectory["values"], trajectory["value_targets"])

@@ -34,6 +34,12 @@ class A2CConfig:
         "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
         resumable=True,
     )
+    pipeline: bool = opt(
+        False,
+        "take each update on a worker thread (--threads of its own) while the envs play "
+        "the next partial trajectory on one thread, on the weights from before that "
+        "update; the policy loss is importance-weighted for it (not SB3's schedule)",
+    )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(60.0, "seconds between checkpoints", resumable=True)
     max_seconds: float = opt(

@@ -4,8 +4,14 @@ Read top to bottom: `train_a2c` starts a run, `resume_a2c` continues one from it
 directory, and both hand over to `_run`. A checkpoint (agent.pt) holds the network,
 the optimizer, the sampling generator, the counters and the last 100 game scores;
 games in progress are not saved, so a resumed run starts fresh games.
+
+With `pipeline`, each update runs on a worker thread (`esrl.pipeline`) while the
+envs play the next trajectory on a copy of the weights from before it; that
+trajectory then reaches its own update one update behind, so it carries the acting
+log-probabilities and `A2C.policy_loss` weights by pi / mu.
 """
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +32,7 @@ from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_a2c_diagnostics
+from esrl.pipeline import LearnerThread
 from esrl.runs import RunDir, load_torch_state, save_torch_state
 
 ALGO = "a2c"
@@ -114,15 +121,22 @@ def _run(
     state: dict | None,
     log: Callable[[str], None],
 ) -> TrainResult:
-    if config.threads:
+    learner_threads = config.threads or torch.get_num_threads()
+    if config.pipeline:  # acting on one thread beside the learner's: 622 vs 560 steps/s
+        torch.set_num_threads(1)
+    elif config.threads:
         torch.set_num_threads(config.threads)
     step_var = state["env_steps"] if state else 0
     updates = state["updates"] if state else 0
+    acting = policy  # what the envs play: with `pipeline`, a copy refreshed between updates
+    if config.pipeline:
+        acting = Policy(copy.deepcopy(policy.model).requires_grad_(False))
+        acting.generator = policy.generator  # one sampling stream, saved with checkpoints
     runner = EnvRunner(
         env,
-        policy,
+        acting,
         config.nsteps,
-        transforms=[ComputeValueTargets(policy, config.gamma), MergeTimeBatch()],
+        transforms=[ComputeValueTargets(acting, config.gamma), MergeTimeBatch()],
         step_var=step_var,
         seed=seed_from(config.seed, step_var),  # a resumed run starts new games
     )
@@ -130,6 +144,7 @@ def _run(
         runner.game_scores.extend(state["game_scores"])
         runner.games = state["games"]
     a2c = A2C(policy, optimizer, config.value_loss_coef, config.entropy_coef, config.max_grad_norm)
+    learner = LearnerThread(config.pipeline, learner_threads)
     metrics = MetricsLog(
         run.metrics_path,
         run.tensorboard_dir,
@@ -148,11 +163,15 @@ def _run(
     stop_reason = ""
     try:
         while not stop_reason:
-            progress = runner.step_var / config.steps
+            progress = runner.step_var / config.steps  # where this trajectory starts
+            trajectory = runner.get_next()
+            window.extend(learner.wait())  # pipelined: the update started last time
+            if acting is not policy:
+                acting.model.load_state_dict(policy.model.state_dict())
+                trajectory["behaviour_log_probs"] = trajectory["log_probs"]
             for group in optimizer.param_groups:
                 group["lr"] = config.learning_rate * max(1.0 - progress, 0.0)
-            trajectory = runner.get_next()
-            window.append(a2c.step(trajectory))
+            learner.start(lambda trajectory=trajectory: [a2c.step(trajectory)])
             updates += 1
             seconds = time.perf_counter() - started
             if runner.step_var >= config.steps:
@@ -160,6 +179,7 @@ def _run(
             elif config.max_seconds and seconds >= config.max_seconds:
                 stop_reason = "time limit"
             if runner.step_var - window_steps >= config.log_every or stop_reason:
+                window.extend(learner.wait())
                 now = time.perf_counter()
                 record = {
                     "env_steps": runner.step_var,
@@ -175,9 +195,11 @@ def _run(
                 log(_format(record))
                 window, window_start, window_steps = [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
+                window.extend(learner.wait())
                 _save(run, policy, optimizer, runner, updates, seconds)
                 last_save = time.perf_counter()
     finally:
+        learner.close()
         metrics.close()
         env.close()
     records = read_metrics(run.metrics_path)

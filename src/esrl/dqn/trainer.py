@@ -12,7 +12,6 @@ iteration's play (see `Learner`); evaluations then play the acting weights too.
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_dqn_curves
+from esrl.pipeline import LearnerThread
 from esrl.runs import RunDir, load_checkpoint, load_torch_state, save_checkpoint, save_torch_state
 
 ALGO = "dqn"
@@ -140,33 +140,26 @@ class Learner:
     In the background, `learn` hands the steps to the thread and returns at once, so
     they run while the pool plays the next iteration; the pool acts meanwhile on a
     copy of the weights from before those steps (`DQNAgent.sync_acting`), so which
-    weights play which step does not depend on thread timing. `learn` returns the
-    diagnostics of the steps finished since the last call; `wait` finishes any
-    steps still running first (before evaluating, logging or saving).
+    weights play which step does not depend on thread timing. `learn` and `wait`
+    return the diagnostics of the steps finished since the last call; `wait` finishes
+    any steps still running first (before evaluating, logging or saving).
     """
 
     def __init__(self, agent: DQNAgent, background: bool):
         self.agent = agent
-        self.pool = ThreadPoolExecutor(1, "esrl-learner") if background else None
-        self.pending: Future | None = None
+        self.thread = LearnerThread(background)
 
     def learn(self, batches: list[dict[str, np.ndarray]]) -> list[dict[str, float]]:
-        if self.pool is None:
-            return [self.agent.learn(batch) for batch in batches]
-        finished = self.wait()
+        finished = self.thread.wait()
         self.agent.sync_acting()
-        self.pending = self.pool.submit(lambda: [self.agent.learn(batch) for batch in batches])
+        self.thread.start(lambda: [self.agent.learn(batch) for batch in batches])
         return finished
 
     def wait(self) -> list[dict[str, float]]:
-        if self.pending is None:
-            return []
-        finished, self.pending = self.pending.result(), None
-        return finished
+        return self.thread.wait()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        self.thread.close()
 
 
 def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainResult:
