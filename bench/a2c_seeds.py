@@ -3,7 +3,7 @@
     .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline --sb3-from docs/data/a2c \
-        --plot docs/a2c_pipeline_seeds.png   # esrl --pipeline runs alone, against those
+        --plot docs/a2c_pipeline_seeds.png --title TITLE   # esrl --pipeline alone, against those
 
 One seed's last-100-games score swings by more than the gap between the libraries
 (esrl measured 222.4-278.4 over thirty seeds at 300k steps), so "a learning curve at
@@ -93,6 +93,7 @@ def main() -> None:
         help="take SB3's side from this folder's seedN.json where FOLDER's has none "
         "(esrl with --pipeline against the in-line runs' SB3 curves)",
     )
+    parser.add_argument("--title", help="the plot's title (default: game, seeds, machine)")
     args = parser.parse_args()
     runs = load(args.folder)
     if args.sb3_from:
@@ -130,7 +131,8 @@ def main() -> None:
     area_sb3 = float(np.mean([f["sb3"][1] for f in paired])) if paired else None
     print(f"  final score  {interval(final_gap, final_sb3)}")
     print(f"  curve mean   {interval(area_gap, area_sb3)}")
-    plot(runs, sides, args.plot, f"A2C on SpaceInvaders, {len(runs)} seeds, this machine")
+    title = args.title or f"A2C on SpaceInvaders, {len(runs)} seeds, this machine"
+    plot(runs, sides, args.plot, title)
     print(f"mean curves: {args.plot}")
 
 
