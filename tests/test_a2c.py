@@ -21,7 +21,7 @@ from esrl.envs import nature_dqn_env
 from esrl.envs.batch import make_env_batch
 from esrl.pipeline import LearnerThread
 
-from .conftest import run_cli
+from .conftest import run_cli, snapshot
 
 
 class ConstantValue:
@@ -271,6 +271,11 @@ def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
     steps = [r["env_steps"] for r in records]
     assert steps == sorted(set(steps)) and steps[-1] >= 4000
     assert torch.load(out / "agent.pt", weights_only=True)["updates"] > saved["updates"]
+    before = snapshot(out)
+    finished = run_cli("train", "a2c", "--resume", str(out))  # at its 4k steps already
+    assert finished.returncode == 2 and finished.stderr.count("\n") == 1
+    assert "already reached its step limit; resume with a larger --steps" in finished.stderr
+    assert snapshot(out) == before
     video = tmp_path / "a2c.mp4"
     evaluated = run_cli("eval", str(out), "--episodes", "3", "--video", str(video))
     assert evaluated.returncode == 0, evaluated.stderr

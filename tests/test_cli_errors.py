@@ -48,6 +48,14 @@ def test_resume_with_another_env_is_refused(small_run):
     assert snapshot(small_run) == before
 
 
+def test_resuming_a_run_at_its_limit_asks_for_a_larger_one(small_run):
+    before = snapshot(small_run)  # stopped at its 2 generations
+    result = run_cli("train", "es", "--resume", str(small_run))
+    _assert_clean_error(result, "already reached its generation limit")
+    assert "--generations" in result.stderr
+    assert snapshot(small_run) == before
+
+
 @pytest.mark.parametrize("command", [["train", "es", "--resume"], ["eval"]])
 def test_missing_and_corrupt_checkpoints(small_run, tmp_path, command):
     broken = tmp_path / "broken"

@@ -21,7 +21,7 @@ from esrl.dqn.saved import load_agent
 from esrl.dqn.trainer import Learner
 from esrl.envs.batch import make_env_batch
 
-from .conftest import run_cli
+from .conftest import run_cli, snapshot
 
 
 def test_n_step_targets_stop_at_the_first_terminal_inside_the_window():
@@ -217,6 +217,12 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["env_steps"] for r in records] == [400, 800, 1200, 1600]
     assert records[-1]["epsilon"] < records[0]["epsilon"]
+    before = snapshot(out)
+    flags = ["--steps", "3200", "--max-seconds", "0.001"]  # more steps, but no more time
+    finished = run_cli("train", "dqn", "--resume", str(out), *flags)
+    assert finished.returncode == 2 and finished.stderr.count("\n") == 1
+    assert "already reached its time limit; resume with a larger --max-seconds" in finished.stderr
+    assert snapshot(out) == before
 
 
 def test_atari_dqn_evaluates_and_records_a_real_mp4(tmp_path):

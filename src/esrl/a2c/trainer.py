@@ -33,7 +33,13 @@ from esrl.envs.vector import seed_from
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.pipeline import LearnerThread
-from esrl.runs import RunDir, load_torch_state, save_torch_state
+from esrl.runs import (
+    RunDir,
+    budget_stop_reason,
+    load_torch_state,
+    refuse_resume_past,
+    save_torch_state,
+)
 
 ALGO = "a2c"
 
@@ -87,6 +93,10 @@ def resume_a2c(
     config = with_resume_overrides(run.read_config(ALGO, A2CConfig), overrides or {}, run.path)
     config.validate()
     state = load_torch_state(run.agent_path)
+    refuse_resume_past(
+        run.path,
+        budget_stop_reason(state["env_steps"], config.steps, state["seconds"], config.max_seconds),
+    )
     env = _make_env(config)
     model, policy, optimizer = build_agent(config, env)
     model.load_state_dict(state["model"])
@@ -173,10 +183,9 @@ def _run(
             learner.start(lambda trajectory=trajectory: [a2c.step(trajectory)])
             updates += 1
             seconds = time.perf_counter() - started
-            if runner.step_var >= config.steps:
-                stop_reason = "step limit"
-            elif config.max_seconds and seconds >= config.max_seconds:
-                stop_reason = "time limit"
+            stop_reason = budget_stop_reason(
+                runner.step_var, config.steps, seconds, config.max_seconds
+            )
             if runner.step_var - window_steps >= config.log_every or stop_reason:
                 window.extend(learner.wait())
                 now = time.perf_counter()

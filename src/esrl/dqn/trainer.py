@@ -28,7 +28,15 @@ from esrl.envs.vector import seed_from
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_dqn_curves
 from esrl.pipeline import LearnerThread
-from esrl.runs import RunDir, load_checkpoint, load_torch_state, save_checkpoint, save_torch_state
+from esrl.runs import (
+    RunDir,
+    budget_stop_reason,
+    load_checkpoint,
+    load_torch_state,
+    refuse_resume_past,
+    save_checkpoint,
+    save_torch_state,
+)
 
 ALGO = "dqn"
 REPLAY_FILE = "replay.npz"
@@ -92,6 +100,10 @@ def resume_dqn(
     config = with_resume_overrides(run.read_config(ALGO, DQNConfig), overrides or {}, run.path)
     config.validate()
     state = load_torch_state(run.agent_path)
+    refuse_resume_past(
+        run.path,
+        budget_stop_reason(state["env_steps"], config.steps, state["seconds"], config.max_seconds),
+    )
     env = make_env(config, config.nenvs)
     agent = build_agent(config, env)
     agent.load_state(state["agent"])
@@ -229,10 +241,9 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 eval_score = float(scores.mean())
                 eval_seconds += time.perf_counter() - eval_started
             seconds = time.perf_counter() - started
-            if runner.step_var >= config.steps:
-                stop_reason = "step limit"
-            elif config.max_seconds and seconds >= config.max_seconds:
-                stop_reason = "time limit"
+            stop_reason = budget_stop_reason(
+                runner.step_var, config.steps, seconds, config.max_seconds
+            )
             if runner.step_var - window_steps >= config.log_every or stop_reason:
                 window.extend(learner.wait())
                 now = time.perf_counter()

@@ -33,7 +33,7 @@ from esrl.es.replica import Snapshot, Update, advance, build_strategy
 from esrl.es.strategy import ESState, OpenAIES, generation_rng
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_es_curve
-from esrl.runs import RunDir, load_checkpoint, save_checkpoint
+from esrl.runs import RunDir, load_checkpoint, refuse_resume_past, save_checkpoint
 
 ALGO = "es"
 INIT_STREAM = 0xFFFF  # rng stream of the initial parameters
@@ -118,6 +118,8 @@ def resume_es(
     )
     obs_stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
     progress = Progress(meta["env_steps"], meta["seconds"], meta["solved"])
+    if not progress.solved:  # a solved run resumes to its final evaluation alone
+        refuse_resume_past(run.path, _stop_reason(config, state, progress))
     backend = make_backend(config)  # before writing: a backend that cannot start changes nothing
     run.write_config(ALGO, config)
     snapshot = Snapshot(state, obs_stats)

@@ -6,12 +6,15 @@ from esrl.runs.checkpoint import (
     save_checkpoint,
     save_torch_state,
 )
+from esrl.runs.limits import budget_stop_reason, refuse_resume_past
 from esrl.runs.run_dir import RunDir
 
 __all__ = [
     "RunDir",
+    "budget_stop_reason",
     "load_checkpoint",
     "load_torch_state",
+    "refuse_resume_past",
     "save_checkpoint",
     "save_torch_state",
 ]
