@@ -3,7 +3,8 @@
     .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline --sb3-from docs/data/a2c \
-        --plot docs/a2c_pipeline_seeds.png --title TITLE   # esrl --pipeline alone, against those
+        --inline-from docs/data/a2c --plot docs/a2c_pipeline_seeds.png --title TITLE
+        # esrl --pipeline alone, against SB3 and esrl in line on the same seeds
 
 One seed's last-100-games score swings by more than the gap between the libraries
 (esrl measured 222.4-278.4 over thirty seeds at 300k steps), so "a learning curve at
@@ -38,10 +39,10 @@ def load(folder: Path) -> dict[int, dict]:
     return dict(sorted(runs.items()))
 
 
-def interval(values: list[float], reference: float | None = None) -> str:
+def interval(values: list[float], reference: float | None = None, name: str = "sb3") -> str:
     """mean +- half-width of the 95% t-interval (n >= 2).
 
-    With a reference (SB3's mean), also gives the interval's lower end as a share of
+    With a reference (e.g. SB3's mean), also gives the interval's lower end as a share of
     it: "at least as good" within a margin of m% holds when that share is above -m%.
     """
     n = len(values)
@@ -54,25 +55,35 @@ def interval(values: list[float], reference: float | None = None) -> str:
     if reference:
         low = mean - half
         share = 100 * low / reference
-        text += f"   (lower end {low:+.1f} = {share:+.1f}% of sb3's {reference:.1f})"
+        text += f"   (lower end {low:+.1f} = {share:+.1f}% of {name}'s {reference:.1f})"
     return text
 
 
-def plot(runs: dict[int, dict], sides: list[str], path: Path, title: str) -> None:
+def compare(figures: dict[int, dict], other: str) -> None:
+    """esrl minus `other` over the seeds both ran, final score and curve mean."""
+    paired = [by_side for by_side in figures.values() if "esrl" in by_side and other in by_side]
+    print(f"esrl - {other} over {len(paired)} paired seeds (95% t-interval):")
+    for label, i in (("final score", 0), ("curve mean ", 1)):
+        gaps = [f["esrl"][i] - f[other][i] for f in paired]
+        reference = float(np.mean([f[other][i] for f in paired])) if paired else None
+        print(f"  {label}  {interval(gaps, reference, other)}")
+
+
+def plot(runs: dict[int, dict], labels: dict[str, str], path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
-    for side in sides:
+    for side, label in labels.items():
         curves = [np.array(r[side]["curve"]) for r in runs.values() if side in r]
         if not curves:
             continue
         length = min(len(c) for c in curves)
         steps = curves[0][:length, 0] / 1e6
         scores = np.stack([c[:length, 1] for c in curves])
-        (line,) = ax.plot(steps, scores.mean(0), lw=2, label=f"{side}, mean of {len(curves)}")
+        (line,) = ax.plot(steps, scores.mean(0), lw=2, label=f"{label}, mean of {len(curves)}")
         ax.fill_between(steps, scores.min(0), scores.max(0), color=line.get_color(), alpha=0.2)
     ax.set_xlabel("env steps, all 8 envs (millions)")
     ax.set_ylabel("raw score, mean of last 100 games")
@@ -93,6 +104,12 @@ def main() -> None:
         help="take SB3's side from this folder's seedN.json where FOLDER's has none "
         "(esrl with --pipeline against the in-line runs' SB3 curves)",
     )
+    parser.add_argument(
+        "--inline-from",
+        type=Path,
+        help="add this folder's esrl side as a third, 'inline', and compare esrl with it "
+        "(esrl --pipeline against esrl in line on the same seeds)",
+    )
     parser.add_argument("--title", help="the plot's title (default: game, seeds, machine)")
     args = parser.parse_args()
     runs = load(args.folder)
@@ -100,7 +117,11 @@ def main() -> None:
         for seed, other in load(args.sb3_from).items():
             if seed in runs and "sb3" in other:
                 runs[seed].setdefault("sb3", other["sb3"])
-    sides = ["esrl", "sb3"]
+    if args.inline_from:
+        for seed, other in load(args.inline_from).items():
+            if seed in runs and "esrl" in other:
+                runs[seed]["inline"] = other["esrl"]
+    sides = ["esrl", "sb3"] + (["inline"] if args.inline_from else [])
     # (final score, curve mean) for each seed and side that ran
     figures = {
         seed: {
@@ -123,16 +144,14 @@ def main() -> None:
             spread = f", sd {np.std(values, ddof=1):.1f}" if len(values) > 1 else ""
             mean = np.mean(values)
             print(f"{side}: final score mean {mean:.1f}{spread} over {len(values)} seeds")
-    paired = [by_side for by_side in figures.values() if len(by_side) == len(sides)]
-    final_gap = [f["esrl"][0] - f["sb3"][0] for f in paired]
-    area_gap = [f["esrl"][1] - f["sb3"][1] for f in paired]
-    print(f"esrl - sb3 over {len(paired)} paired seeds (95% t-interval):")
-    final_sb3 = float(np.mean([f["sb3"][0] for f in paired])) if paired else None
-    area_sb3 = float(np.mean([f["sb3"][1] for f in paired])) if paired else None
-    print(f"  final score  {interval(final_gap, final_sb3)}")
-    print(f"  curve mean   {interval(area_gap, area_sb3)}")
+    for other in sides[1:]:
+        compare(figures, other)
     title = args.title or f"A2C on SpaceInvaders, {len(runs)} seeds, this machine"
-    plot(runs, sides, args.plot, title)
+    labels = {side: side for side in sides}
+    if args.inline_from:  # two esrl sides: name them by their folders
+        labels["esrl"] = f"esrl ({args.folder.name})"
+        labels["inline"] = f"esrl ({args.inline_from.name})"
+    plot(runs, labels, args.plot, title)
     print(f"mean curves: {args.plot}")
 
 
