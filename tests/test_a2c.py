@@ -190,8 +190,12 @@ def _cartpole(**overrides) -> A2CConfig:
 
 def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     config = _cartpole()
-    result = train_a2c(config, tmp_path / "a", log=lambda s: None)
+    lines: list[str] = []
+    result = train_a2c(config, tmp_path / "a", log=lines.append)
     assert result.score_mean100 >= 120  # random play: about 22
+    progress = [line.split("steps/s")[-1] for line in lines if "steps/s" in line]
+    assert [p.split("% done")[0].split()[-1] for p in progress] == ["33.3", "66.7", "100.0"]
+    assert progress[-1].endswith("100.0% done, 0:00:00 left")
     again = train_a2c(
         A2CConfig(**{**config.__dict__, "steps": 2_000}), tmp_path / "b", log=lambda s: None
     )

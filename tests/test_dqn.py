@@ -211,6 +211,7 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     resumed = run_cli("train", "dqn", "--resume", str(out), "--steps", "1600")
     assert resumed.returncode == 0, resumed.stderr
     assert "without a saved replay" not in resumed.stdout
+    assert "75.0% done" in resumed.stdout  # toward the new --steps, counting the first run's
     again = torch.load(out / "agent.pt", weights_only=False)
     assert again["agent"]["iteration"] == 40
     assert again["agent"]["gradient_steps"] == 16 + 20  # at once: the replay memory was kept

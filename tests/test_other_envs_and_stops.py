@@ -1,6 +1,7 @@
 import numpy as np
 
 import esrl
+from esrl.runs import budget_progress
 
 from .conftest import SMALL_NOISE
 
@@ -35,3 +36,14 @@ def test_env_step_and_wall_time_limits_stop_a_run(tmp_path):
         esrl.ESConfig(max_seconds=0.3, **base), tmp_path / "t", log=lambda s: None
     )
     assert by_time.stop_reason == "time limit" and 0.3 <= by_time.seconds < 5
+
+
+def test_budget_progress_counts_toward_the_first_limit():
+    # 7.5M steps left at 500 steps/s: 15,000 s
+    assert budget_progress(2_500_000, 10_000_000, 3600.0, 0.0, 500.0) == "25.0% done, 4:10:00 left"
+    # a time limit that comes first decides both figures
+    assert budget_progress(2_500_000, 10_000_000, 3600.0, 5400.0, 500.0) == (
+        "66.7% done, 0:30:00 left"
+    )
+    assert budget_progress(10_000, 10_000, 9.0, 0.0, 500.0) == "100.0% done, 0:00:00 left"
+    assert budget_progress(0, 100, 0.0, 0.0, 0.0) == "0.0% done, ? left"

@@ -35,6 +35,7 @@ from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
+    budget_progress,
     budget_stop_reason,
     load_torch_state,
     refuse_resume_past,
@@ -200,7 +201,14 @@ def _run(
                     **{k: float(np.nanmean([d[k] for d in window])) for k in window[0]},
                 }
                 metrics.write(record)
-                log(_format(record))
+                toward_limit = budget_progress(
+                    runner.step_var,
+                    config.steps,
+                    seconds,
+                    config.max_seconds,
+                    record["steps_per_second"],
+                )
+                log(f"{_format(record)}  {toward_limit}")
                 window, window_start, window_steps = [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
                 window.extend(learner.wait())

@@ -30,6 +30,7 @@ from esrl.metrics.plots import plot_dqn_curves
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
+    budget_progress,
     budget_stop_reason,
     load_checkpoint,
     load_torch_state,
@@ -266,7 +267,14 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                     **learned,
                 }
                 metrics.write(record)
-                log(_format(record))
+                toward_limit = budget_progress(
+                    runner.step_var,
+                    config.steps,
+                    seconds,
+                    config.max_seconds,
+                    record["steps_per_second"],
+                )
+                log(f"{_format(record)}  {toward_limit}")
                 window, acted_q, window_start, window_steps = [], [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
                 window.extend(learner.wait())

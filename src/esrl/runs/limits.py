@@ -1,9 +1,10 @@
-"""Why a run stops, and the refusal to resume one that has already stopped.
+"""Why a run stops, how far it is from stopping, and the refusal to resume one that has.
 
 A resume already at its limit would still take one update past it (the loops check
 after each update) and save that; whoever resumes it meant to raise the limit.
 """
 
+import math
 from pathlib import Path
 
 from esrl.errors import UserError
@@ -23,6 +24,29 @@ def budget_stop_reason(env_steps: int, steps: int, seconds: float, max_seconds: 
     if max_seconds and seconds >= max_seconds:
         return "time limit"
     return ""
+
+
+def budget_progress(
+    env_steps: int, steps: int, seconds: float, max_seconds: float, steps_per_second: float
+) -> str:
+    """'37.5% done, 1:02:03 left' toward whichever limit comes first, for hours-long runs.
+
+    The time left extrapolates the latest steps/s; a time limit caps it.
+    """
+    done = env_steps / steps
+    left = (steps - env_steps) / steps_per_second if steps_per_second > 0 else math.inf
+    if max_seconds:
+        done = max(done, seconds / max_seconds)
+        left = min(left, max_seconds - seconds)
+    return f"{min(done, 1.0):.1%} done, {_clock(max(left, 0.0))} left"
+
+
+def _clock(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def refuse_resume_past(where: Path, reason: str) -> None:
