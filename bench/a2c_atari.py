@@ -6,7 +6,8 @@
 Both: 8 envs, DeepMind preprocessing (30 no-op starts, frame skip 4 with max-pool,
 life loss = training terminal, fire on reset, 84x84 gray, 4 frames, clipped
 rewards), Nature-CNN actor-critic, n_steps 5, gamma 0.99, RMSProp (PyTorch
-semantics) lr 7e-4 decayed linearly to 0 over the budget, alpha 0.99, eps 1e-5,
+semantics; `--rmsprop tf`: TensorFlow 1's on both sides, SB3's `RMSpropTFLike`)
+lr 7e-4 decayed linearly to 0 over the budget, alpha 0.99, eps 1e-5,
 value coef 0.25, entropy coef 0.01, grad clip 0.5, torch's default threads.
 SB3 runs its own Atari wrappers on a DummyVecEnv (its default).
 
@@ -29,7 +30,9 @@ from versus_sb3 import plot_versus, run_side, sb3_curve_callback
 ENV_ID = "SpaceInvadersNoFrameskip-v4"
 
 
-def run_esrl(steps: int, out: str, log_every: int, seed: int, pipeline: bool = False) -> dict:
+def run_esrl(
+    steps: int, out: str, log_every: int, seed: int, pipeline: bool = False, rmsprop: str = "torch"
+) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
 
@@ -37,7 +40,13 @@ def run_esrl(steps: int, out: str, log_every: int, seed: int, pipeline: bool = F
     if out.exists():
         shutil.rmtree(out)
     config = A2CConfig(
-        env=ENV_ID, nenvs=8, steps=steps, log_every=log_every, seed=seed, pipeline=pipeline
+        env=ENV_ID,
+        nenvs=8,
+        steps=steps,
+        log_every=log_every,
+        seed=seed,
+        pipeline=pipeline,
+        rmsprop=rmsprop,
     )
     result = train_a2c(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
@@ -50,15 +59,19 @@ def run_esrl(steps: int, out: str, log_every: int, seed: int, pipeline: bool = F
     }
 
 
-def run_sb3(steps: int, log_every: int, seed: int) -> dict:
+def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> dict:
     import ale_py
     import gymnasium as gym
     import torch
     from stable_baselines3 import A2C
     from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
     from stable_baselines3.common.vec_env import VecFrameStack
 
     gym.register_envs(ale_py)
+    rule = RMSpropTFLike if rmsprop == "tf" else torch.optim.RMSprop
+    # naming optimizer_class makes SB3 drop its own eps 1e-5 and alpha, so pass them too
+    tf_like = {"optimizer_class": rule, "optimizer_kwargs": {"alpha": 0.99, "eps": 1e-5}}
     env = VecFrameStack(make_atari_env(ENV_ID, n_envs=8, seed=seed), n_stack=4)
     model = A2C(
         "CnnPolicy",
@@ -71,7 +84,8 @@ def run_sb3(steps: int, log_every: int, seed: int) -> dict:
         vf_coef=0.25,
         max_grad_norm=0.5,
         rms_prop_eps=1e-5,
-        use_rms_prop=True,  # torch's RMSprop; naming optimizer_class would drop eps to 1e-8
+        use_rms_prop=True,  # torch's RMSprop unless policy_kwargs names another
+        policy_kwargs=tf_like if rmsprop == "tf" else None,
         seed=seed,
         device="cpu",
         verbose=0,
@@ -79,7 +93,7 @@ def run_sb3(steps: int, log_every: int, seed: int) -> dict:
 
     optimizer = model.policy.optimizer
     settings = type(optimizer), optimizer.defaults["alpha"], optimizer.defaults["eps"]
-    if settings != (torch.optim.RMSprop, 0.99, 1e-5):
+    if settings != (rule, 0.99, 1e-5):
         raise RuntimeError(f"SB3's optimizer is not the one esrl uses: {optimizer}")
 
     curve = sb3_curve_callback(log_every)
@@ -112,6 +126,12 @@ def main() -> None:
         help="esrl learns on a worker thread, acting one update behind (not SB3's schedule)",
     )
     parser.add_argument(
+        "--rmsprop",
+        choices=("torch", "tf"),
+        default="torch",
+        help="RMSProp semantics of both sides: PyTorch's, or TensorFlow 1's (SB3's RMSpropTFLike)",
+    )
+    parser.add_argument(
         "--data", type=Path, help="folder for seedN.json, the sides' curves (see a2c_seeds.py)"
     )
     args = parser.parse_args()
@@ -127,10 +147,17 @@ def main() -> None:
             log_every=log_every,
             seed=args.seed,
             pipeline=args.pipeline,
+            rmsprop=args.rmsprop,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(
-            "a2c_atari", "run_sb3", "sb3", steps=args.steps, log_every=log_every, seed=args.seed
+            "a2c_atari",
+            "run_sb3",
+            "sb3",
+            steps=args.steps,
+            log_every=log_every,
+            seed=args.seed,
+            rmsprop=args.rmsprop,
         )
     for name, r in results.items():
         print(

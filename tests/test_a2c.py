@@ -17,6 +17,7 @@ from esrl.a2c import (
     Policy,
     train_a2c,
 )
+from esrl.a2c.optimizer import RMSpropTF
 from esrl.envs import nature_dqn_env
 from esrl.envs.batch import make_env_batch
 from esrl.pipeline import LearnerThread
@@ -169,6 +170,45 @@ def test_value_loss_moves_predictions_toward_targets():
     assert after < before
 
 
+def test_tf_rmsprop_puts_eps_inside_the_root_and_starts_the_mean_square_at_one():
+    weights = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    optimizer = RMSpropTF([weights], lr=0.01, alpha=0.9, eps=1e-5)
+    grads = [torch.tensor([0.1, -0.3, 1e-4]), torch.tensor([-0.2, 0.0, 1e-4])]
+    expected, mean_square = weights.detach().clone(), torch.ones(3)
+    for grad in grads:
+        weights.grad = grad.clone()
+        optimizer.step()
+        mean_square = 0.9 * mean_square + 0.1 * grad**2
+        expected -= 0.01 * grad / torch.sqrt(mean_square + 1e-5)
+        torch.testing.assert_close(weights.detach(), expected)
+    # one small gradient, one step from a fresh state: PyTorch's rule moves ~2.4 lr, TF's ~1e-4 lr
+    moves = {}
+    for name, rule in (("torch", torch.optim.RMSprop), ("tf", RMSpropTF)):
+        weight = torch.tensor([0.5], requires_grad=True)
+        weight.grad = torch.tensor([1e-4])
+        rule([weight], lr=0.01, alpha=0.9, eps=1e-5).step()
+        moves[name] = 0.5 - weight.item()
+    assert moves["torch"] > 2 * 0.01 and 0 < moves["tf"] < 2e-4 * 0.01
+
+
+def test_tf_rmsprop_state_survives_a_checkpoint():
+    def run(steps, state=None, first=0):
+        torch.manual_seed(0)
+        weights = torch.nn.Parameter(torch.randn(5))
+        optimizer = RMSpropTF([weights], lr=0.01)
+        if state is not None:
+            weights.data.copy_(state["weights"])
+            optimizer.load_state_dict(state["optimizer"])
+        for step in range(first, first + steps):
+            weights.grad = torch.full((5,), 0.1 * (step + 1))
+            optimizer.step()
+        return {"weights": weights.detach().clone(), "optimizer": optimizer.state_dict()}
+
+    halfway = run(2)
+    resumed, straight = run(2, halfway, first=2), run(4)
+    assert torch.equal(resumed["weights"], straight["weights"])
+
+
 def test_step_reports_every_diagnostic_of_the_notebook():
     torch.manual_seed(0)
     policy = Policy(ActorCritic(2, (4,)), seed=0)
@@ -296,6 +336,7 @@ def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
     [
         (["--nenvs", "0"], "--nenvs must be positive"),
         (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
+        (["--rmsprop", "keras"], "invalid choice: 'keras'"),
         (["--steps", "ten"], "expected an integer"),
         (["--env", "NoSuchGame-v9"], "unknown environment"),
     ],

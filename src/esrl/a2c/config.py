@@ -22,6 +22,13 @@ class A2CConfig:
     learning_rate: float = opt(7e-4, "RMSProp step size at the start, decayed linearly to 0")
     rms_alpha: float = opt(0.99, "RMSProp smoothing constant")
     rms_eps: float = opt(1e-5, "RMSProp epsilon")
+    rmsprop: str = opt(
+        "torch",
+        "RMSProp semantics: torch (eps added to the root of the mean square, which starts "
+        "at 0; SB3's A2C default) or tf (eps inside the root, mean square from 1; "
+        "TensorFlow 1, OpenAI baselines, SB3's tuned Atari A2C)",
+        choices=("torch", "tf"),
+    )
     value_loss_coef: float = opt(0.25, "weight of the value loss")
     entropy_coef: float = opt(0.01, "weight of the entropy bonus")
     max_grad_norm: float = opt(0.5, "gradient norm clip")
@@ -74,5 +81,7 @@ class A2CConfig:
         for name, value in (("gamma", self.gamma), ("rms_alpha", self.rms_alpha)):
             if not 0 <= value <= 1:
                 raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+        if self.rmsprop not in ("torch", "tf"):
+            raise UserError(f"--rmsprop must be torch or tf, got {self.rmsprop!r}")
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")

@@ -24,6 +24,7 @@ import torch
 from esrl.a2c.algorithm import A2C
 from esrl.a2c.config import A2CConfig
 from esrl.a2c.model import ActorCritic
+from esrl.a2c.optimizer import make_rmsprop
 from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
 from esrl.configs import with_resume_overrides
@@ -61,8 +62,12 @@ def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.opti
         int(env.single_action_space.n), env.single_observation_space.shape, config.hidden
     )
     policy = Policy(model, seed=config.seed)
-    optimizer = torch.optim.RMSprop(
-        model.parameters(), lr=config.learning_rate, alpha=config.rms_alpha, eps=config.rms_eps
+    optimizer = make_rmsprop(
+        config.rmsprop,
+        model.parameters(),
+        lr=config.learning_rate,
+        alpha=config.rms_alpha,
+        eps=config.rms_eps,
     )
     return model, policy, optimizer
 
