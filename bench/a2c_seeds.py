@@ -3,7 +3,7 @@
     .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline --sb3-from docs/data/a2c \
-        --inline-from docs/data/a2c --plot docs/a2c_pipeline_seeds.png --title TITLE
+        --esrl-from docs/data/a2c --esrl-name inline --plot docs/a2c_pipeline_seeds.png
         # esrl --pipeline alone, against SB3 and esrl in line on the same seeds
 
 One seed's last-100-games score swings by more than the gap between the libraries
@@ -105,10 +105,13 @@ def main() -> None:
         "(esrl with --pipeline against the in-line runs' SB3 curves)",
     )
     parser.add_argument(
-        "--inline-from",
+        "--esrl-from",
         type=Path,
-        help="add this folder's esrl side as a third, 'inline', and compare esrl with it "
-        "(esrl --pipeline against esrl in line on the same seeds)",
+        help="add this folder's esrl side as a third and compare esrl with it (esrl "
+        "--pipeline or --rmsprop tf against the default esrl on the same seeds)",
+    )
+    parser.add_argument(
+        "--esrl-name", help="what to call that third side (default: its folder's name)"
     )
     parser.add_argument("--title", help="the plot's title (default: game, seeds, machine)")
     args = parser.parse_args()
@@ -117,11 +120,12 @@ def main() -> None:
         for seed, other in load(args.sb3_from).items():
             if seed in runs and "sb3" in other:
                 runs[seed].setdefault("sb3", other["sb3"])
-    if args.inline_from:
-        for seed, other in load(args.inline_from).items():
+    third = args.esrl_name or (args.esrl_from.name if args.esrl_from else None)
+    if args.esrl_from:
+        for seed, other in load(args.esrl_from).items():
             if seed in runs and "esrl" in other:
-                runs[seed]["inline"] = other["esrl"]
-    sides = ["esrl", "sb3"] + (["inline"] if args.inline_from else [])
+                runs[seed][third] = other["esrl"]
+    sides = ["esrl", "sb3"] + ([third] if third else [])
     # (final score, curve mean) for each seed and side that ran
     figures = {
         seed: {
@@ -148,9 +152,9 @@ def main() -> None:
         compare(figures, other)
     title = args.title or f"A2C on SpaceInvaders, {len(runs)} seeds, this machine"
     labels = {side: side for side in sides}
-    if args.inline_from:  # two esrl sides: name them by their folders
+    if third:  # two esrl sides: name them by their folders
         labels["esrl"] = f"esrl ({args.folder.name})"
-        labels["inline"] = f"esrl ({args.inline_from.name})"
+        labels[third] = f"esrl ({args.esrl_from.name})"
     plot(runs, labels, args.plot, title)
     print(f"mean curves: {args.plot}")
 
