@@ -126,6 +126,7 @@ def main() -> None:
             if seed in runs and "esrl" in other:
                 runs[seed][third] = other["esrl"]
     sides = ["esrl", "sb3"] + ([third] if third else [])
+    sides = [side for side in sides if any(side in run for run in runs.values())]
     # (final score, curve mean) for each seed and side that ran
     figures = {
         seed: {
