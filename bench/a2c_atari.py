@@ -71,7 +71,7 @@ def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> di
     gym.register_envs(ale_py)
     rule = RMSpropTFLike if rmsprop == "tf" else torch.optim.RMSprop
     # naming optimizer_class makes SB3 drop its own eps 1e-5 and alpha, so pass them too
-    tf_like = {"optimizer_class": rule, "optimizer_kwargs": {"alpha": 0.99, "eps": 1e-5}}
+    named = {"optimizer_class": rule, "optimizer_kwargs": {"alpha": 0.99, "eps": 1e-5}}
     env = VecFrameStack(make_atari_env(ENV_ID, n_envs=8, seed=seed), n_stack=4)
     model = A2C(
         "CnnPolicy",
@@ -85,7 +85,7 @@ def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> di
         max_grad_norm=0.5,
         rms_prop_eps=1e-5,
         use_rms_prop=True,  # torch's RMSprop unless policy_kwargs names another
-        policy_kwargs=tf_like if rmsprop == "tf" else None,
+        policy_kwargs=named if rmsprop == "tf" else None,
         seed=seed,
         device="cpu",
         verbose=0,

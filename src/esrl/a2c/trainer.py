@@ -206,14 +206,7 @@ def _run(
                     **{k: float(np.nanmean([d[k] for d in window])) for k in window[0]},
                 }
                 metrics.write(record)
-                toward_limit = budget_progress(
-                    runner.step_var,
-                    config.steps,
-                    seconds,
-                    config.max_seconds,
-                    record["steps_per_second"],
-                )
-                log(f"{_format(record)}  {toward_limit}")
+                log(_format(record, config))
                 window, window_start, window_steps = [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
                 window.extend(learner.wait())
@@ -239,9 +232,12 @@ def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else math.nan
 
 
-def _format(r: dict) -> str:
+def _format(r: dict, config: A2CConfig) -> str:
+    toward_limit = budget_progress(
+        r["env_steps"], config.steps, r["seconds"], config.max_seconds, r["steps_per_second"]
+    )
     return (
         f"steps {r['env_steps']:>11,}  score(100) {r['score_mean100']:8.1f}  games {r['games']:5d}"
         f"  entropy {r['entropy']:.2f}  r2 {r['r2']:5.2f}  value loss {r['value_loss']:.3f}"
-        f"  {r['steps_per_second']:6.0f} steps/s  {r['seconds']:7.1f} s"
+        f"  {r['steps_per_second']:6.0f} steps/s  {r['seconds']:7.1f} s  {toward_limit}"
     )

@@ -267,14 +267,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                     **learned,
                 }
                 metrics.write(record)
-                toward_limit = budget_progress(
-                    runner.step_var,
-                    config.steps,
-                    seconds,
-                    config.max_seconds,
-                    record["steps_per_second"],
-                )
-                log(f"{_format(record)}  {toward_limit}")
+                log(_format(record, config))
                 window, acted_q, window_start, window_steps = [], [], now, runner.step_var
             if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
                 window.extend(learner.wait())
@@ -318,10 +311,13 @@ def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else math.nan
 
 
-def _format(r: dict) -> str:
+def _format(r: dict, config: DQNConfig) -> str:
     loss = f"  td loss {r['td_loss']:.4f}  q {r['q_mean']:6.2f}" if "td_loss" in r else ""
+    toward_limit = budget_progress(
+        r["env_steps"], config.steps, r["seconds"], config.max_seconds, r["steps_per_second"]
+    )
     return (
         f"steps {r['env_steps']:>11,}  iter {r['iteration']:7d}  eps {r['epsilon']:.3f}"
         f"  score(100) {r['score_mean100']:7.1f}  eval {r['eval_score']:7.1f}{loss}"
-        f"  {r['steps_per_second']:5.0f} steps/s  {r['seconds']:7.1f} s"
+        f"  {r['steps_per_second']:5.0f} steps/s  {r['seconds']:7.1f} s  {toward_limit}"
     )
