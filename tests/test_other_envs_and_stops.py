@@ -1,9 +1,16 @@
+import signal
+import subprocess
+import sys
+import time
+
 import numpy as np
+import pytest
 
 import esrl
-from esrl.runs import budget_progress
+from esrl.metrics import read_metrics
+from esrl.runs import budget_progress, load_torch_state
 
-from .conftest import SMALL_NOISE
+from .conftest import SMALL_NOISE, run_cli
 
 
 def test_continuous_box_actions_on_pendulum(tmp_path):
@@ -47,3 +54,34 @@ def test_budget_progress_counts_toward_the_first_limit():
     )
     assert budget_progress(10_000, 10_000, 9.0, 0.0, 500.0) == "100.0% done, 0:00:00 left"
     assert budget_progress(0, 100, 0.0, 0.0, 0.0) == "0.0% done, ? left"
+
+
+@pytest.mark.parametrize("algo", ["a2c", "dqn"])
+def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path, algo):
+    # they checkpoint once a minute; before the handler a TERM lost all of this run
+    out = tmp_path / algo
+    flags = ["--env", "CartPole-v1", "--nenvs", "4", "--log-every", "500"]
+    flags += ["--learning-starts", "200"] if algo == "dqn" else []
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "esrl", "train", algo, *flags, "--steps", "10M", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    metrics = out / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
+        time.sleep(0.05)
+    assert proc.poll() is None and not (out / "agent.pt").exists()
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143
+    assert stderr.splitlines()[-1] == "esrl: stopped by SIGTERM and saved (resume with --resume)"
+    assert "stopped: SIGTERM after" in stdout
+    saved = load_torch_state(out / "agent.pt")["env_steps"]
+    assert saved == read_metrics(metrics)[-1]["env_steps"] > 0  # the update it stopped at
+
+    resumed = run_cli("train", algo, "--resume", str(out), "--steps", str(saved + 1000))
+    assert resumed.returncode == 0, resumed.stderr
+    steps = [r["env_steps"] for r in read_metrics(metrics)]
+    assert steps == sorted(set(steps)) and steps[-1] >= saved + 1000

@@ -36,6 +36,7 @@ from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
+    StopOnSigterm,
     budget_progress,
     budget_stop_reason,
     load_torch_state,
@@ -54,6 +55,7 @@ class TrainResult:
     seconds: float
     score_mean100: float  # mean raw score of the last 100 finished games (NaN if none)
     games: int
+    stop_reason: str  # "step limit", "time limit" or "SIGTERM"
 
 
 def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.optim.Optimizer]:
@@ -176,6 +178,7 @@ def _run(
     window: list[dict[str, float]] = []
     window_start, window_steps = time.perf_counter(), runner.step_var
     stop_reason = ""
+    sigterm = StopOnSigterm()
     try:
         while not stop_reason:
             progress = runner.step_var / config.steps  # where this trajectory starts
@@ -189,8 +192,9 @@ def _run(
             learner.start(lambda trajectory=trajectory: [a2c.step(trajectory)])
             updates += 1
             seconds = time.perf_counter() - started
-            stop_reason = budget_stop_reason(
-                runner.step_var, config.steps, seconds, config.max_seconds
+            stop_reason = (
+                budget_stop_reason(runner.step_var, config.steps, seconds, config.max_seconds)
+                or sigterm.reason
             )
             if runner.step_var - window_steps >= config.log_every or stop_reason:
                 window.extend(learner.wait())
@@ -213,6 +217,7 @@ def _run(
                 _save(run, policy, optimizer, runner, updates, seconds)
                 last_save = time.perf_counter()
     finally:
+        sigterm.close()
         learner.close()
         metrics.close()
         env.close()
@@ -224,7 +229,13 @@ def _run(
         f"{_mean(runner.game_scores):.1f}"
     )
     return TrainResult(
-        run.path, runner.step_var, updates, seconds, _mean(runner.game_scores), runner.games
+        run.path,
+        runner.step_var,
+        updates,
+        seconds,
+        _mean(runner.game_scores),
+        runner.games,
+        stop_reason,
     )
 
 

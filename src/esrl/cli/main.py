@@ -11,6 +11,7 @@ from esrl.cli.config_args import add_config_arguments, given_values
 from esrl.errors import UserError
 
 EXIT_USER_ERROR = 2
+EXIT_SIGTERM = 128 + 15  # the shell's code for a TERM, though the run saved first
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,7 +62,8 @@ ALGOS = {
 }
 
 
-def _train(args: argparse.Namespace) -> None:
+def _train(args: argparse.Namespace):
+    """The trainer's result (with `stop_reason`)."""
     import importlib
 
     module, name = ALGOS[args.algo]
@@ -71,12 +73,11 @@ def _train(args: argparse.Namespace) -> None:
     if args.resume:
         if args.out:
             raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
-        getattr(trainer, f"resume_{args.algo}")(args.resume, given)
-    elif hasattr(config_cls, "for_env"):  # ES: the env's tuned preset under the given flags
+        return getattr(trainer, f"resume_{args.algo}")(args.resume, given)
+    if hasattr(config_cls, "for_env"):  # ES: the env's tuned preset under the given flags
         env = given.pop("env", config_cls.env)
-        trainer.train_es(config_cls.for_env(env, **given), args.out)
-    else:
-        getattr(trainer, f"train_{args.algo}")(config_cls(**given), args.out)
+        return trainer.train_es(config_cls.for_env(env, **given), args.out)
+    return getattr(trainer, f"train_{args.algo}")(config_cls(**given), args.out)
 
 
 def _saved_module(run_dir: str):
@@ -111,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            _train(args)
+            if _train(args).stop_reason == "SIGTERM":
+                sys.stderr.write("esrl: stopped by SIGTERM and saved (resume with --resume)\n")
+                return EXIT_SIGTERM
         elif args.command == "eval":
             _eval(args)
         elif args.command == "plot":

@@ -30,6 +30,7 @@ from esrl.metrics.plots import plot_dqn_curves
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
+    StopOnSigterm,
     budget_progress,
     budget_stop_reason,
     load_checkpoint,
@@ -53,6 +54,7 @@ class TrainResult:
     score_mean100: float  # training games (epsilon-greedy), last 100
     eval_score: float  # the last evaluation's mean (NaN if none)
     games: int
+    stop_reason: str  # "step limit", "time limit" or "SIGTERM"
 
 
 def make_env(config: DQNConfig, num_envs: int, training: bool = True):
@@ -215,6 +217,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
     window_start, window_steps = time.perf_counter(), runner.step_var
     stop_reason, seconds = "", 0.0
     eval_seconds = state.get("eval_seconds", 0.0) if state else 0.0
+    sigterm = StopOnSigterm()
     try:
         while not stop_reason:
             trajectory = runner.get_next()
@@ -242,8 +245,9 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 eval_score = float(scores.mean())
                 eval_seconds += time.perf_counter() - eval_started
             seconds = time.perf_counter() - started
-            stop_reason = budget_stop_reason(
-                runner.step_var, config.steps, seconds, config.max_seconds
+            stop_reason = (
+                budget_stop_reason(runner.step_var, config.steps, seconds, config.max_seconds)
+                or sigterm.reason
             )
             if runner.step_var - window_steps >= config.log_every or stop_reason:
                 window.extend(learner.wait())
@@ -284,6 +288,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 )
                 last_save = time.perf_counter()
     finally:
+        sigterm.close()
         learner.close()
         metrics.close()
         env.close()
@@ -304,6 +309,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
         _mean(runner.game_scores),
         eval_score,
         runner.games,
+        stop_reason,
     )
 
 

@@ -6,11 +6,17 @@ from esrl.runs.checkpoint import (
     save_checkpoint,
     save_torch_state,
 )
-from esrl.runs.limits import budget_progress, budget_stop_reason, refuse_resume_past
+from esrl.runs.limits import (
+    StopOnSigterm,
+    budget_progress,
+    budget_stop_reason,
+    refuse_resume_past,
+)
 from esrl.runs.run_dir import RunDir
 
 __all__ = [
     "RunDir",
+    "StopOnSigterm",
     "budget_progress",
     "budget_stop_reason",
     "load_checkpoint",

@@ -5,6 +5,8 @@ after each update) and save that; whoever resumes it meant to raise the limit.
 """
 
 import math
+import signal
+import threading
 from pathlib import Path
 
 from esrl.errors import UserError
@@ -24,6 +26,32 @@ def budget_stop_reason(env_steps: int, steps: int, seconds: float, max_seconds: 
     if max_seconds and seconds >= max_seconds:
         return "time limit"
     return ""
+
+
+class StopOnSigterm:
+    """SIGTERM (`kill`, a scheduler's preemption) as one more limit, until `close()`.
+
+    A2C and DQN checkpoint once a minute, so dying on TERM loses up to a minute of
+    training. Here the first TERM only sets `reason` to "SIGTERM": the loop stops at
+    its next check and saves as at any limit. A second TERM ends the process at once.
+    Python takes signals in the main thread only; elsewhere this does nothing.
+    """
+
+    def __init__(self):
+        self.reason = ""
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            # None means a handler set outside Python, which cannot be put back
+            self._previous = signal.signal(signal.SIGTERM, self._handle) or signal.SIG_DFL
+
+    def _handle(self, signum, frame) -> None:
+        self.reason = "SIGTERM"
+        signal.signal(signal.SIGTERM, self._previous)
+
+    def close(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._previous = None
 
 
 def budget_progress(
