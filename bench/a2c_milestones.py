@@ -1,6 +1,6 @@
 """Milestones of a long A2C run, from its metrics file: how far, how good, how fast.
 
-    .venv/bin/python bench/a2c_milestones.py docs/data/a2c-10M/metrics.jsonl [--every 500k]
+    .venv/bin/python bench/a2c_milestones.py docs/data/a2c-10M-run1/metrics.jsonl [--every 500k]
 
 A run toward the notebook's 10M steps takes hours and several resumes here, so its
 record is the metrics file. Prints a row at each multiple of `--every` env steps and
