@@ -97,7 +97,7 @@ def plot(runs: dict[int, dict], labels: dict[str, str], path: Path, title: str) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--plot", type=Path, default=Path("docs/a2c_seeds.png"))
+    parser.add_argument("--plot", type=Path, help="draw the mean curves into this PNG")
     parser.add_argument(
         "--sb3-from",
         type=Path,
@@ -151,6 +151,8 @@ def main() -> None:
             print(f"{side}: final score mean {mean:.1f}{spread} over {len(values)} seeds")
     for other in sides[1:]:
         compare(figures, other)
+    if not args.plot:
+        return
     title = args.title or f"A2C on SpaceInvaders, {len(runs)} seeds, this machine"
     labels = {side: side for side in sides}
     if third:  # two esrl sides: name them by their folders
