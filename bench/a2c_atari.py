@@ -31,7 +31,13 @@ ENV_ID = "SpaceInvadersNoFrameskip-v4"
 
 
 def run_esrl(
-    steps: int, out: str, log_every: int, seed: int, pipeline: bool = False, rmsprop: str = "torch"
+    steps: int,
+    out: str,
+    log_every: int,
+    seed: int,
+    pipeline: bool = False,
+    rmsprop: str = "torch",
+    pipeline_ratio: str = "full",
 ) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
@@ -47,6 +53,7 @@ def run_esrl(
         seed=seed,
         pipeline=pipeline,
         rmsprop=rmsprop,
+        pipeline_ratio=pipeline_ratio,
     )
     result = train_a2c(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
@@ -126,6 +133,12 @@ def main() -> None:
         help="esrl learns on a worker thread, acting one update behind (not SB3's schedule)",
     )
     parser.add_argument(
+        "--pipeline-ratio",
+        choices=("full", "truncated"),
+        default="full",
+        help="with --pipeline: esrl's policy loss weighted by pi/mu or by min(pi/mu, 1)",
+    )
+    parser.add_argument(
         "--rmsprop",
         choices=("torch", "tf"),
         default="torch",
@@ -148,6 +161,7 @@ def main() -> None:
             seed=args.seed,
             pipeline=args.pipeline,
             rmsprop=args.rmsprop,
+            pipeline_ratio=args.pipeline_ratio,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(

@@ -20,6 +20,7 @@ from esrl.a2c import (
 from esrl.a2c.optimizer import RMSpropTF
 from esrl.envs import nature_dqn_env
 from esrl.envs.batch import make_env_batch
+from esrl.errors import UserError
 from esrl.pipeline import LearnerThread
 
 from .conftest import run_cli, snapshot
@@ -125,14 +126,16 @@ def test_policy_gradient_raises_the_probability_of_better_than_expected_actions(
     assert (after - before) * advantage > 1e-3
 
 
-def _logits_gradient(logits: torch.Tensor, batch: dict, behaviour: torch.Tensor | None):
+def _logits_gradient(
+    logits: torch.Tensor, batch: dict, behaviour: torch.Tensor | None, truncate: bool = False
+):
     """d policy_loss / d logits, for one row of logits shared by the batch's rows."""
     logits = logits.clone().requires_grad_(True)
     log_probs = torch.log_softmax(logits, -1).expand(len(batch["actions"]), -1)
     trajectory = {**batch, "log_probs": log_probs.gather(1, batch["actions"][:, None]).squeeze(1)}
     if behaviour is not None:
         trajectory["behaviour_log_probs"] = behaviour
-    A2C(policy=None, optimizer=None).policy_loss(trajectory).backward()
+    A2C(policy=None, optimizer=None, truncate_ratio=truncate).policy_loss(trajectory).backward()
     return logits.grad
 
 
@@ -154,6 +157,37 @@ def test_importance_weighting_cancels_an_advantage_offset_off_policy_and_is_exac
     # on-policy (mu = pi) the weighted loss has the plain loss's gradient
     on_policy = torch.log_softmax(logits, -1)[0, batch["actions"]]
     torch.testing.assert_close(_logits_gradient(logits, batch, behaviour=on_policy), plain)
+
+
+def test_truncated_ratio_caps_the_weight_at_one_and_keeps_it_below():
+    logits = torch.tensor([[0.5, -0.5]])  # pi = (0.73, 0.27); mu uniform
+    mu = torch.log(torch.full((1,), 0.5))
+
+    def gradients(action: int) -> tuple[torch.Tensor, ...]:
+        batch = {
+            "actions": torch.tensor([action]),
+            "values": torch.zeros(1),
+            "value_targets": torch.ones(1),
+        }
+        return tuple(
+            _logits_gradient(logits, batch, behaviour=b, truncate=t)
+            for b, t in ((None, False), (mu, False), (mu, True))
+        )
+
+    # action 0: pi/mu = 1.46, so the truncated weight is 1, the plain loss's gradient
+    plain, full, truncated = gradients(0)
+    torch.testing.assert_close(truncated, plain)
+    assert full.abs().sum() > 1.4 * truncated.abs().sum()
+    # action 1: pi/mu = 0.54 < 1, so truncation changes nothing
+    plain, full, truncated = gradients(1)
+    torch.testing.assert_close(truncated, full)
+    assert truncated.abs().sum() < 0.6 * plain.abs().sum()
+
+
+def test_pipeline_ratio_needs_the_pipeline():
+    with pytest.raises(UserError, match="--pipeline-ratio applies only with --pipeline"):
+        A2CConfig(pipeline_ratio="truncated").validate()
+    A2CConfig(pipeline=True, pipeline_ratio="truncated").validate()
 
 
 def test_value_loss_moves_predictions_toward_targets():

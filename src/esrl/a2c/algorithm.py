@@ -24,8 +24,10 @@ class A2C:
         value_loss_coef: float = 0.25,
         entropy_coef: float = 0.01,
         max_grad_norm: float = 0.5,
+        truncate_ratio: bool = False,
     ):
         self.policy = policy
+        self.truncate_ratio = truncate_ratio
         self.optimizer = optimizer
         self.value_loss_coef = value_loss_coef
         self.entropy_coef = entropy_coef
@@ -45,10 +47,16 @@ class A2C:
         pi = mu, and off-policy it keeps the baseline unbiased: without the ratio, any
         offset in the advantages pushes pi away from mu, and on SpaceInvaders the
         policy collapsed to one action within 6k steps (entropy 0.13 there, 1.75 in line).
+        With `truncate_ratio`, IMPALA's -E[A * min(pi/mu, 1) * log pi(a|s)], the ratio
+        held constant: the same gradient while pi <= mu, capped where one update made an
+        action up to ~17x likelier than when it was played (bench/a2c_policy_lag.py).
         """
         advantages = self.advantages(trajectory)
         if "behaviour_log_probs" in trajectory:
             ratio = (trajectory["log_probs"] - trajectory["behaviour_log_probs"]).exp()
+            if self.truncate_ratio:
+                weights = ratio.detach().clamp(max=1.0)
+                return -(advantages * weights * trajectory["log_probs"]).mean()
             return -(advantages * ratio).mean()
         return -(advantages * trajectory["log_probs"]).mean()
 

@@ -47,6 +47,12 @@ class A2CConfig:
         "the next partial trajectory on one thread, on the weights from before that "
         "update; the policy loss is importance-weighted for it (not SB3's schedule)",
     )
+    pipeline_ratio: str = opt(
+        "full",
+        "with --pipeline, weight the policy loss by pi/mu (full) or by IMPALA's "
+        "min(pi/mu, 1) held constant (truncated; under test, see docs/benchmarks.md)",
+        choices=("full", "truncated"),
+    )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(60.0, "seconds between checkpoints", resumable=True)
     max_seconds: float = opt(
@@ -78,6 +84,8 @@ class A2CConfig:
         for name, value in nonnegative.items():
             if value < 0:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        if self.pipeline_ratio != "full" and not self.pipeline:
+            raise UserError("--pipeline-ratio applies only with --pipeline")
         for name, value in (("gamma", self.gamma), ("rms_alpha", self.rms_alpha)):
             if not 0 <= value <= 1:
                 raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")

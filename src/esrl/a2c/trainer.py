@@ -160,7 +160,14 @@ def _run(
     if state:
         runner.game_scores.extend(state["game_scores"])
         runner.games = state["games"]
-    a2c = A2C(policy, optimizer, config.value_loss_coef, config.entropy_coef, config.max_grad_norm)
+    a2c = A2C(
+        policy,
+        optimizer,
+        config.value_loss_coef,
+        config.entropy_coef,
+        config.max_grad_norm,
+        truncate_ratio=config.pipeline_ratio == "truncated",
+    )
     learner = LearnerThread(config.pipeline, learner_threads)
     metrics = MetricsLog(
         run.metrics_path,
