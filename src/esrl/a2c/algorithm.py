@@ -27,11 +27,11 @@ class A2C:
         truncate_ratio: bool = False,
     ):
         self.policy = policy
-        self.truncate_ratio = truncate_ratio
         self.optimizer = optimizer
         self.value_loss_coef = value_loss_coef
         self.entropy_coef = entropy_coef
         self.max_grad_norm = max_grad_norm
+        self.truncate_ratio = truncate_ratio
 
     @staticmethod
     def advantages(trajectory: dict[str, Any]) -> torch.Tensor:
