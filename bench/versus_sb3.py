@@ -4,7 +4,9 @@ and one plot of both.
 A bench module must not import esrl at its top: `run_side` imports it in a fresh
 process for one side only. Importing esrl sets torch's OpenMP threads to sleep when
 idle (`OMP_WAIT_POLICY=PASSIVE`, see `esrl/__init__.py`); SB3's side runs without
-esrl and without that variable, at torch's own default, as SB3's users run it.
+esrl and without that variable, at torch's own default, as SB3's users run it. If
+OMP_WAIT_POLICY was set when the bench started (`OMP_WAIT_POLICY=ACTIVE python
+bench/...`), both sides run with it: the hosts disagree on which policy is faster.
 """
 
 import json
@@ -16,14 +18,17 @@ from pathlib import Path
 import numpy as np
 
 RESULT_TAG = "SIDE-RESULT "
+USER_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")  # before anything imports esrl
 
 
 def run_side(module: str, function: str, library: str, **kwargs) -> dict:
     """`module.function(**kwargs)` in a fresh Python process (its output streamed here);
-    returns the dict it returned. `library` "sb3" runs without OMP_WAIT_POLICY."""
+    returns the dict it returned. `library` "sb3" runs without esrl's OMP_WAIT_POLICY."""
     env = dict(os.environ)
-    if library == "sb3":
+    if library == "sb3" and USER_WAIT_POLICY is None:
         env.pop("OMP_WAIT_POLICY", None)
+    policy = env.get("OMP_WAIT_POLICY", "unset: torch's default")
+    print(f"{library} side: OMP_WAIT_POLICY {policy}", flush=True)
     code = (
         f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
         f"import {module}; result = {module}.{function}(**json.loads(sys.argv[1])); "
