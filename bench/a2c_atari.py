@@ -66,7 +66,9 @@ def run_esrl(
     }
 
 
-def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> dict:
+def make_sb3_a2c(seed: int, rmsprop: str = "torch"):
+    """SB3's A2C at esrl's settings (its learning rate decays over what `learn` is given)
+    and its env; refuses to go on unless SB3's optimizer is the one esrl uses."""
     import ale_py
     import gymnasium as gym
     import torch
@@ -102,7 +104,11 @@ def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> di
     settings = type(optimizer), optimizer.defaults["alpha"], optimizer.defaults["eps"]
     if settings != (rule, 0.99, 1e-5):
         raise RuntimeError(f"SB3's optimizer is not the one esrl uses: {optimizer}")
+    return model, env
 
+
+def run_sb3(steps: int, log_every: int, seed: int, rmsprop: str = "torch") -> dict:
+    model, env = make_sb3_a2c(seed, rmsprop)
     curve = sb3_curve_callback(log_every)
     start = time.perf_counter()
     model.learn(total_timesteps=steps, callback=curve)
