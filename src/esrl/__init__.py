@@ -9,8 +9,8 @@ need next: on our 2-core machine the Atari learners ran 10% faster without the
 spinning (A2C 766-805 against 709-711 agent steps/s, DQN 765-801 against
 676-703; docs/benchmarks.md). Spinning for good (`OMP_WAIT_POLICY=ACTIVE`) made
 the in-line learners 8-19% faster on one host but A2C's `--pipeline` a third
-slower there, so sleeping stays the default; `bench/omp_wait_policy.py` measures
-a host.
+slower there, and on a slow AVX2 host sleeping was the fastest of the three, so
+it stays the default; `bench/omp_wait_policy.py` measures a host.
 """
 
 import os
