@@ -12,7 +12,8 @@ threads sleep instead of spinning on the cores ALE's emulator threads need. On t
 AVX-512 host spinning (`ACTIVE`) made A2C about 20% faster instead. libgomp reads the
 variable once, when torch loads, so the two cannot be compared inside one process:
 this script trains the algorithm's default command in fresh processes, alternating
-PASSIVE and ACTIVE, for a fixed wall time each, and prints each run's training speed
+the policies (PASSIVE and ACTIVE unless `--policies` names others), for a fixed
+wall time each, and prints each run's training speed
 (env steps/s after the first record, so start-up and, for DQN, the replay warm-up are
 left out) and the ratio of the medians.
 
@@ -99,8 +100,8 @@ def main() -> None:
 def _policies(text: str) -> list[str]:
     policies = [name.strip() for name in text.split(",")]
     unknown = [name for name in policies if name not in POLICIES]
-    if unknown or len(policies) < 2:
-        raise argparse.ArgumentTypeError(f"two or more of {', '.join(POLICIES)}")
+    if unknown or len(set(policies)) != len(policies) or len(policies) < 2:
+        raise argparse.ArgumentTypeError(f"two or more, each once, of {', '.join(POLICIES)}")
     return policies
 
 
