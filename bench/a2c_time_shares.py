@@ -10,9 +10,9 @@ RMSProp). "other" is the rest of the loop, each library's own Python.
 
 Both sides run the same network on the same torch, so the network's time bounds the
 speed ratio on a host: even with free emulation and no Python, esrl could not run faster
-than SB3's whole update over esrl's network time. That bound moves with the host (how
-fast its cores do convolutions against how fast they emulate), which is why the 1.5x
-target is met on some hosts and not others.
+than SB3's time per update over esrl's network time per update. That bound moves with
+the host (how fast its cores do convolutions against how fast they emulate), which is
+why the 1.5x target is met on some hosts and not others.
 """
 
 import argparse
@@ -83,7 +83,8 @@ def time_sb3(steps: int, seed: int) -> dict:
     model.learn(total_timesteps=steps)
     seconds = time.perf_counter() - start
     env.close()
-    return timers.report(seconds, model.num_timesteps, model.num_timesteps // 40)
+    updates = model.num_timesteps // (model.n_envs * model.n_steps)
+    return timers.report(seconds, model.num_timesteps, updates)
 
 
 def main() -> None:
@@ -103,8 +104,8 @@ def main() -> None:
         parts = side["ms_per_update"]
         row = [parts[p] for p in (*PARTS, "other")]
         print(f"{library:10}" + "".join(f"{ms:11.1f}" for ms in row) + f"{sum(row):11.1f}")
-    esrl, sb3 = (sides[k]["ms_per_update"] for k in ("esrl", "sb3"))
-    network = {k: sum(side[p] for p in NETWORK) for k, side in (("esrl", esrl), ("sb3", sb3))}
+    network = {k: sum(side["ms_per_update"][p] for p in NETWORK) for k, side in sides.items()}
+    sb3_total = sum(sides["sb3"]["ms_per_update"].values())
     ratio = sides["esrl"]["steps_per_second"] / sides["sb3"]["steps_per_second"]
     print(
         f"network (acting + bootstrap + update): esrl {network['esrl']:.1f} ms, "
@@ -112,7 +113,7 @@ def main() -> None:
         f"steps/s: esrl {sides['esrl']['steps_per_second']:.0f}, "
         f"SB3 {sides['sb3']['steps_per_second']:.0f}, ratio {ratio:.2f}x\n"
         f"bound at equal network work (SB3's total over esrl's network): "
-        f"{sum(sb3.values()) / network['esrl']:.2f}x"
+        f"{sb3_total / network['esrl']:.2f}x"
     )
 
 
