@@ -155,9 +155,9 @@ def main() -> None:
         return
     title = args.title or f"A2C on SpaceInvaders, {len(runs)} seeds, this machine"
     labels = {side: side for side in sides}
-    if third:  # two esrl sides: name them by their folders
+    if third:  # two esrl sides: FOLDER's by its folder, the other by --esrl-name
         labels["esrl"] = f"esrl ({args.folder.name})"
-        labels[third] = f"esrl ({args.esrl_from.name})"
+        labels[third] = f"esrl ({third})"
     plot(runs, labels, args.plot, title)
     print(f"mean curves: {args.plot}")
 
