@@ -59,7 +59,10 @@ def test_a_node_that_joins_mid_run_gets_work(tmp_path):
 def test_cli_without_an_address_starts_a_local_ray_instance(tmp_path):
     args = ["train", "es", "--generations", "3", "--noise-size", str(SMALL_NOISE)]
     args += ["--target-return", "inf", "--target-episodes", "5", "--pairs-per-task", "8"]
-    on_ray = run_cli(*args, "--backend", "ray", "--workers", "2", "--out", str(tmp_path / "r"))
+    # Ray's own default would join this cluster, the last one started here, and refuse
+    # --workers there with a traceback
+    with cluster(worker_nodes=1):
+        on_ray = run_cli(*args, "--backend", "ray", "--workers", "2", "--out", str(tmp_path / "r"))
     assert on_ray.returncode == 0, on_ray.stderr
     serial = run_cli(*args, "--out", str(tmp_path / "s"))
     assert serial.returncode == 0, serial.stderr

@@ -102,7 +102,11 @@ def connect(config: ESConfig) -> bool:
         return False
     options = {"logging_level": logging.WARNING, "log_to_driver": False}
     if not config.ray_address:
-        ray.init(num_cpus=config.workers or None, include_dashboard=False, **options)
+        # "local": without it Ray joins a cluster named by RAY_ADDRESS or by the last
+        # `ray start` on this machine, and refuses num_cpus there with a traceback
+        ray.init(
+            address="local", num_cpus=config.workers or None, include_dashboard=False, **options
+        )
         return True
     address = _resolve_address(config.ray_address)
     host, _, port = address.rpartition(":")
