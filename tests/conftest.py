@@ -71,3 +71,14 @@ def small_run(tmp_path_factory) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(autouse=True)
+def _grouped_tests_share_a_worker(request) -> None:
+    """Fail loudly if xdist's loadgroup stops keeping the Ray tests on one worker."""
+    if getattr(request.config.option, "loadgroup", False):
+        grouped = request.node.get_closest_marker("xdist_group") is not None
+        assert not grouped or "@" in request.node.nodeid, (
+            "--dist loadgroup ignored this test's xdist_group (pytest-xdist#1386): "
+            "check the pytest pin in pyproject.toml"
+        )

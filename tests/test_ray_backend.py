@@ -12,6 +12,9 @@ from esrl.es.trainer import resume_es
 from .conftest import SMALL_NOISE, run_cli, tiny_pong
 from .ray_helpers import GENERATIONS, cluster, config, metrics, quiet
 
+# one xdist worker runs every Ray test: clusters and `pgrep ray::` must not meet another's
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 @pytest.fixture(scope="module")
 def serial_params(tmp_path_factory):

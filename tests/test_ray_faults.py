@@ -9,15 +9,23 @@ import subprocess
 import threading
 
 import numpy as np
+import pytest
 
 import esrl
 
 from .conftest import SMALL_NOISE, run_cli
 from .ray_helpers import GENERATIONS, NODE, cluster, config, metrics, quiet
 
+# one xdist worker runs every Ray test: clusters and `pgrep ray::` must not meet another's
+pytestmark = pytest.mark.xdist_group("ray")
 
-def _kill_one_worker_process() -> None:
-    found = subprocess.run(["pgrep", "-f", "ray::EvaluationWorker"], capture_output=True, text=True)
+
+def _kill_one_worker_process(live_nodes) -> None:
+    # only a child of a live raylet: a removed node's workers can linger under load
+    raylets = ",".join(str(p.process.pid) for n in live_nodes for p in n.all_processes["raylet"])
+    found = subprocess.run(
+        ["pgrep", "-P", raylets, "-f", "ray::EvaluationWorker"], capture_output=True, text=True
+    )
     os.kill(int(found.stdout.split()[0]), signal.SIGKILL)
 
 
@@ -29,7 +37,8 @@ def test_lost_nodes_and_worker_processes_lose_no_generation(tmp_path):
         if line.startswith("gen    1"):  # every node has run a task by now
             threading.Timer(0.05, c.remove_node, args=(workers[0],)).start()
         if line.startswith("gen    3"):
-            threading.Timer(0.05, _kill_one_worker_process).start()
+            live = [c.head_node, workers[1]]
+            threading.Timer(0.05, _kill_one_worker_process, args=(live,)).start()
 
     with cluster(worker_nodes=2) as (c, workers):
         result = esrl.train_es(config(backend="ray"), tmp_path / "ray", log=faults)
