@@ -73,7 +73,7 @@ def test_a_directory_that_is_not_a_run(tmp_path):
     _assert_clean_error(run_cli("eval", str(tmp_path), "--episodes", "0"), "--episodes")
 
 
-# The env checker's warning is the point of this env, not a sign of trouble.
+# gymnasium's env checker warns about the NaN rewards this test injects on purpose.
 @pytest.mark.filterwarnings("ignore:.*reward is a NaN value:UserWarning")
 def test_non_finite_returns_are_reported_not_folded_into_an_update(tmp_path):
     import gymnasium as gym
