@@ -37,7 +37,7 @@ def run_esrl(
     seed: int,
     pipeline: bool = False,
     rmsprop: str = "torch",
-    pipeline_ratio: str = "full",
+    pipeline_ratio: str = "truncated",
 ) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
@@ -140,9 +140,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--pipeline-ratio",
-        choices=("full", "truncated"),
-        default="full",
-        help="with --pipeline: esrl's policy loss weighted by pi/mu or by min(pi/mu, 1)",
+        choices=("truncated", "full"),
+        default="truncated",
+        help="with --pipeline: esrl's policy loss weighted by min(pi/mu, 1) or by pi/mu",
     )
     parser.add_argument(
         "--rmsprop",

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/a2c_atari.py --steps 300k --seed N --data docs/data/a2c   # per seed
     .venv/bin/python bench/a2c_seeds.py docs/data/a2c [--plot docs/a2c_seeds.png]
-    .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline --sb3-from docs/data/a2c \
-        --esrl-from docs/data/a2c --esrl-name inline --plot docs/a2c_pipeline_seeds.png
-        # esrl --pipeline alone, against SB3 and esrl in line on the same seeds
+    .venv/bin/python bench/a2c_seeds.py docs/data/a2c-pipeline-truncated --sb3-from docs/data/a2c \
+        --esrl-from docs/data/a2c --esrl-name "in line" --plot docs/a2c_pipeline_truncated_seeds.png
+        # esrl --pipeline alone (--only esrl), against SB3 and esrl in line on the same seeds
 
 One seed's last-100-games score swings by more than the gap between the libraries
 (esrl measured 222.4-278.4 over thirty seeds at 300k steps), so "a learning curve at

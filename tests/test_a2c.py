@@ -184,10 +184,10 @@ def test_truncated_ratio_caps_the_weight_at_one_and_keeps_it_below():
     assert truncated.abs().sum() < 0.6 * plain.abs().sum()
 
 
-def test_pipeline_ratio_needs_the_pipeline():
-    with pytest.raises(UserError, match="--pipeline-ratio applies only with --pipeline"):
-        A2CConfig(pipeline_ratio="truncated").validate()
-    A2CConfig(pipeline=True, pipeline_ratio="truncated").validate()
+def test_a_saved_config_with_an_unknown_pipeline_ratio_is_refused():
+    # argparse checks the flag; a hand-edited config.json reaches only validate()
+    with pytest.raises(UserError, match="--pipeline-ratio must be truncated or full"):
+        A2CConfig(pipeline=True, pipeline_ratio="half").validate()
 
 
 def test_value_loss_moves_predictions_toward_targets():
@@ -287,13 +287,22 @@ def test_pipelined_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     # separate processes, so nothing but the pipeline's own ordering could differ
     flags = ["--env", "CartPole-v1", "--steps", "2k", "--threads", "1", "--log-every", "1k"]
     models = {}
-    for name, extra in (("first", ["--pipeline"]), ("second", ["--pipeline"]), ("in-line", [])):
+    runs = {
+        "first": ["--pipeline"],
+        "second": ["--pipeline"],
+        "full ratio": ["--pipeline", "--pipeline-ratio", "full"],
+        "in-line": [],
+    }
+    for name, extra in runs.items():
         done = run_cli("train", "a2c", "--out", str(tmp_path / name), *flags, *extra)
         assert done.returncode == 0, done.stderr
         models[name] = torch.load(tmp_path / name / "agent.pt", weights_only=True)["model"]
-    assert all(torch.equal(models["first"][k], models["second"][k]) for k in models["first"])
+    first = models["first"]
+    assert all(torch.equal(first[k], models["second"][k]) for k in first)
     # acting one update behind plays other games than acting on the newest weights
-    assert not all(torch.equal(models["first"][k], models["in-line"][k]) for k in models["first"])
+    assert not all(torch.equal(first[k], models["in-line"][k]) for k in first)
+    # --pipeline alone truncates the ratio: the full one gives other updates
+    assert not all(torch.equal(first[k], models["full ratio"][k]) for k in first)
 
 
 def test_learner_thread_runs_each_round_on_its_worker_with_its_own_thread_count():
@@ -371,6 +380,7 @@ def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
         (["--nenvs", "0"], "--nenvs must be positive"),
         (["--gamma", "1.5"], "--gamma must be in [0, 1]"),
         (["--rmsprop", "keras"], "invalid choice: 'keras'"),
+        (["--pipeline", "--pipeline-ratio", "half"], "invalid choice: 'half'"),
         (["--steps", "ten"], "expected an integer"),
         (["--env", "NoSuchGame-v9"], "unknown environment"),
     ],
