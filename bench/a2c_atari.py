@@ -38,6 +38,7 @@ def run_esrl(
     pipeline: bool = False,
     rmsprop: str = "torch",
     pipeline_ratio: str = "truncated",
+    threads: int = 0,
 ) -> dict:
     from esrl.a2c import A2CConfig, train_a2c
     from esrl.metrics import read_metrics
@@ -54,6 +55,7 @@ def run_esrl(
         pipeline=pipeline,
         rmsprop=rmsprop,
         pipeline_ratio=pipeline_ratio,
+        threads=threads,
     )
     result = train_a2c(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
@@ -145,6 +147,12 @@ def main() -> None:
         help="with --pipeline: esrl's policy loss weighted by min(pi/mu, 1) or by pi/mu",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="esrl's torch threads, with --pipeline the learner's (0: torch's default)",
+    )
+    parser.add_argument(
         "--rmsprop",
         choices=("torch", "tf"),
         default="torch",
@@ -168,6 +176,7 @@ def main() -> None:
             pipeline=args.pipeline,
             rmsprop=args.rmsprop,
             pipeline_ratio=args.pipeline_ratio,
+            threads=args.threads,
         )
     if args.only != "esrl":
         results["sb3"] = run_side(
