@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     overrides = {"frame_skip": args.frame_skip, "episode_steps": args.episode_steps}
     overrides = {key: value for key, value in overrides.items() if value is not None}
-    config = ESConfig.for_env("pong", **overrides)
+    config = ESConfig(env="pong", **overrides)
     task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)
 
     random_scores = random_games(20, config.frame_skip)

@@ -50,7 +50,7 @@ def tiny_pong(**overrides):
         noise_size=SMALL_NOISE,
         target_episodes=2,
     )
-    return esrl.ESConfig.for_env("pong", **{**tiny, **overrides})
+    return esrl.ESConfig(env="pong", **{**tiny, **overrides})
 
 
 @pytest.fixture(scope="session")

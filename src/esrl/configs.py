@@ -1,9 +1,12 @@
 """Configuration dataclasses: declared once, exposed on the CLI, saved with each run."""
 
 import dataclasses
+import functools
+import inspect
 import json
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,32 @@ def opt(
     if isinstance(default, list | dict | tuple):
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def apply_presets(preset_for: Callable[[str], dict[str, Any]]):
+    """Class decorator for a config dataclass with an `env` field: the constructor starts
+    from `preset_for(env)` and puts the fields it was given on top.
+
+    The CLI builds configs from the flags given, so a preset applies identically from
+    Python and from the command line; `dataclasses.replace` and saved configs pass
+    every field, so nothing is re-applied to them.
+    """
+
+    def decorate(cls: type) -> type:
+        init = cls.__init__
+        signature = inspect.signature(init)
+        env_default = signature.parameters["env"].default
+
+        @functools.wraps(init)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            given = signature.bind(self, *args, **kwargs).arguments
+            given.pop("self")
+            init(self, **{**preset_for(given.get("env", env_default)), **given})
+
+        cls.__init__ = __init__
+        return cls
+
+    return decorate
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from esrl.es.replica import Snapshot
 
 
 class Backend(Protocol):
+    split: int  # tasks a generation of a vector env is cut into (any split, same result)
+
     def evaluate(self, snapshot: Snapshot, tasks: list[Task]) -> list[TaskResult]:
         """Results for `tasks` played with the mean policy of `snapshot`, in task order."""
         ...

@@ -21,8 +21,8 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _worker_main(conn, config: ESConfig) -> None:
-    evaluator = Evaluator(config, NoiseTable.shared(config.seed, config.noise_size))
+def _worker_main(conn, config: ESConfig, threads: int) -> None:
+    evaluator = Evaluator(config, NoiseTable.shared(config.seed, config.noise_size), threads)
     while True:
         message = conn.recv()
         if message is None:
@@ -44,6 +44,7 @@ class ProcessBackend:
         self.config = config
         NoiseTable.shared(config.seed, config.noise_size)  # create once, before workers attach
         self.num_workers = config.workers or default_workers()
+        threads = max(1, default_workers() // self.num_workers)  # EnvPool threads per worker
         # fork starts in milliseconds and needs no `if __name__ == "__main__"` guard in
         # user scripts; the trainer creates the backend before any other thread starts.
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
@@ -51,7 +52,9 @@ class ProcessBackend:
         self.connections, self.processes = [], []
         for _ in range(self.num_workers):
             parent, child = context.Pipe()
-            process = context.Process(target=_worker_main, args=(child, config), daemon=True)
+            process = context.Process(
+                target=_worker_main, args=(child, config, threads), daemon=True
+            )
             process.start()
             child.close()
             self.connections.append(parent)
@@ -76,6 +79,10 @@ class ProcessBackend:
             for offset, result in enumerate(payload):
                 results[w + offset * self.num_workers] = result
         return results
+
+    @property
+    def split(self) -> int:
+        return self.num_workers  # tasks go round robin: one each
 
     def transport_stats(self) -> dict[str, float]:
         return {}

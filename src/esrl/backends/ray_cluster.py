@@ -39,6 +39,7 @@ from esrl.es.replica import Replica, Snapshot, build_strategy
 NEEDS_SYNC = "needs-sync"
 HISTORY = 8  # generations of updates kept for workers that missed some
 START_FAILURES_ALLOWED = 3  # worker start failures per pool slot before giving up
+TASKS_PER_WORKER = 4
 WORKER_START_SECONDS = 120.0  # a worker imports torch, ALE and builds its envs: slow on a busy node
 
 
@@ -50,7 +51,7 @@ class EvaluationWorker:
 
         self.config = config
         noise = NoiseTable.shared(config.seed, config.noise_size)  # one file per node
-        self.evaluator = Evaluator(config, noise)
+        self.evaluator = Evaluator(config, noise, threads=1)
         num_params = self.evaluator.policy.num_params
         self.replica = Replica(build_strategy(config, noise, num_params))
         self.node_id = ray.get_runtime_context().get_node_id()
@@ -198,6 +199,13 @@ class RayBackend:
         self._snapshot: Snapshot | None = None  # the one workers are brought to
         self._counters = _Counters()
         self._grow_pool()
+
+    @property
+    def split(self) -> int:
+        """Tasks go to whichever worker is idle, so several per worker balance uneven
+        episodes, give a node that joins work, and cost little to redo after a fault."""
+        self._grow_pool()
+        return TASKS_PER_WORKER * max(1, len(self._handles))
 
     # -- pool ---------------------------------------------------------------------
     def _target_workers(self) -> int:

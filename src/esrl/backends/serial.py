@@ -7,6 +7,8 @@ from esrl.es.replica import Snapshot
 
 
 class SerialBackend:
+    split = 1  # one task: EnvPool's threads step the whole population
+
     def __init__(self, config: ESConfig):
         self.config = config
         self.evaluator = Evaluator(config, NoiseTable.shared(config.seed, config.noise_size))

@@ -74,9 +74,6 @@ def _train(args: argparse.Namespace):
         if args.out:
             raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
         return getattr(trainer, f"resume_{args.algo}")(args.resume, given)
-    if hasattr(config_cls, "for_env"):  # ES: the env's tuned preset under the given flags
-        env = given.pop("env", config_cls.env)
-        return trainer.train_es(config_cls.for_env(env, **given), args.out)
     return getattr(trainer, f"train_{args.algo}")(config_cls(**given), args.out)
 
 

@@ -4,6 +4,7 @@ Uses imageio with the ffmpeg binary that the imageio-ffmpeg wheel ships, so no
 system ffmpeg is needed.
 """
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def record_episode(
     """
     import imageio.v2 as imageio
 
-    env = gym.make(env_id, render_mode="rgb_array")
+    env = _make_rendering(env_id)
     fps = env.metadata.get("render_fps", 30)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,27 @@ def record_episode(
         env.close()
         tmp.unlink(missing_ok=True)
     return total, frames
+
+
+def _make_rendering(env_id: str) -> gym.Env:
+    """`gym.make(env_id, render_mode="rgb_array")`, with MuJoCo rendering headless (EGL,
+    unless MUJOCO_GL says otherwise) and one clear error where no GL library is present."""
+    from esrl.errors import UserError
+
+    entry = getattr(gym.spec(env_id), "entry_point", "")
+    if isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco"):
+        os.environ.setdefault("MUJOCO_GL", "egl")  # read when MuJoCo's renderer loads
+    env = gym.make(env_id, render_mode="rgb_array")
+    try:
+        env.reset(seed=0)
+        env.render()
+    except Exception as exc:  # GL libraries raise many types; all mean "cannot render"
+        env.close()
+        raise UserError(
+            f"cannot render {env_id} headless ({type(exc).__name__}: {exc}); MuJoCo needs EGL "
+            "(Debian: apt-get install libegl1) or OSMesa (libosmesa6, with MUJOCO_GL=osmesa)"
+        ) from None
+    return env
 
 
 def record_atari_game(

@@ -2,13 +2,17 @@
 
 from dataclasses import dataclass
 
-from esrl.configs import opt
+from esrl.configs import apply_presets, opt
 from esrl.errors import UserError
 from esrl.es.noise import DEFAULT_SIZE
 
 
+@apply_presets(lambda env: preset_for(env))
 @dataclass
 class ESConfig:
+    """An ES run. `ESConfig(env=X, ...)` starts from X's preset (see PRESETS) and puts
+    the fields given on top, exactly as `esrl train es --env X ...` does."""
+
     env: str = opt("CartPole-v1", "gymnasium environment id (1-D Box observations)")
     seed: int = opt(0, "seed for parameters, noise indices and episodes")
     # strategy
@@ -36,8 +40,17 @@ class ESConfig:
         "added per episode step to returns for ranking only (breaks ties between equal "
         "scores in favour of longer games; logged returns stay raw)",
     )
-    # layout of a generation: fixed by config, so results never depend on worker count
-    pairs_per_task: int = opt(32, "antithetic pairs evaluated together in one vector env")
+    engine: str = opt(
+        "auto",
+        "what steps vector envs: envpool (C++ threads), gymnasium, or auto (envpool where "
+        "it has the env, gymnasium for CartPole and the rest)",
+        choices=("auto", "envpool", "gymnasium"),
+    )
+    pairs_per_task: int = opt(
+        32,
+        "Atari: antithetic pairs played in lockstep in one task (vector envs split each "
+        "generation to fit the workers, with the same result for any split)",
+    )
     eval_episodes: int = opt(8, "episodes of the mean policy per generation, played alongside")
     noise_size: int = opt(DEFAULT_SIZE, "floats in the shared noise table")
     # where and how long it runs (may change on --resume)
@@ -114,18 +127,13 @@ class ESConfig:
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
 
-    @classmethod
-    def for_env(cls, env: str, **overrides) -> "ESConfig":
-        """The tuned defaults for `env` (see PRESETS), then `overrides` on top."""
-        return cls(**{"env": env, **preset_for(env), **overrides})
-
     @property
     def pairs(self) -> int:
         return self.population // 2
 
 
-# Tuned defaults per game, applied by `ESConfig.for_env` and by the CLI's --env
-# under any flag given explicitly. Pong: the ES paper's sigma, learning rate and
+# Tuned defaults per env family, applied by `ESConfig(env=...)` and so by the
+# CLI's --env, under any field given explicitly. Pong: the ES paper's sigma, learning rate and
 # L2 (Salimans et al. 2017, Atari), but sigma 0.1: at 0.02 nearly every member
 # played the same game; a population that fits a 2-core laptop. Frame skip 8:
 # one forward pass per 8 emulator frames, so the policy costs half as much CPU
@@ -153,8 +161,49 @@ ATARI_PRESET = dict(
 )
 PRESETS = {"pong": ATARI_PRESET}
 
+# MuJoCo locomotion (gymnasium's MuJoCo ids, any version): the ES paper's tanh
+# MLP with observation normalisation and small action noise; the targets are the
+# thresholds that the ARS paper (Mania et al. 2018) took from the ES and TRPO
+# comparisons.
+MUJOCO_PRESET = dict(
+    hidden=(64, 64),
+    obs_norm=True,
+    action_noise=0.01,
+    population=64,
+    sigma=0.02,
+    learning_rate=0.01,
+    l2_coeff=0.005,
+    eval_episodes=4,
+    target_episodes=20,
+    generations=100_000,
+    max_seconds=1800.0,
+)
+MUJOCO_TARGETS = {
+    "Hopper": 3120.0,
+    "HalfCheetah": 3430.0,
+    "Walker2d": 4390.0,
+    "Ant": 3580.0,
+    "Humanoid": 6000.0,
+}
+
+
+def mujoco_family(env: str) -> str | None:
+    """'HalfCheetah' for 'HalfCheetah-v5' (any gymnasium MuJoCo id), else None."""
+    import gymnasium as gym
+
+    spec = gym.registry.get(env)
+    entry = spec.entry_point if spec is not None else None
+    if not (isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco")):
+        return None
+    return env.split("-v")[0]
+
 
 def preset_for(env: str) -> dict:
+    """The tuned fields for `env`'s family; empty for envs without a preset."""
+    family = mujoco_family(env)
+    if family is not None:
+        target = MUJOCO_TARGETS.get(family)
+        return {**MUJOCO_PRESET, **({"target_return": target} if target else {})}
     from esrl.envs.atari import game_name
 
     game = game_name(env)

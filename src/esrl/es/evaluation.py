@@ -4,18 +4,21 @@ This is the seed's "function that takes policy weights, generates a session and
 returns policy changes", kept apart from scheduling: backends only decide which
 process calls `Evaluator.evaluate` on which `Task`.
 
-A generation is split into tasks whose layout depends on the config alone
-(`pairs_per_task`), and each task's episodes are seeded from (seed, generation,
-task), so results are identical whatever the number of workers.
+On vector envs every member plays its own episode, seeded from (seed,
+generation, stream, episode), with its own action-noise stream, and observation
+sums come back per member: a task is any slice of the generation, and the
+results are the same however a generation is split. Atari tasks play their
+members in lockstep with paired no-op starts drawn per task, so there the
+layout (`pairs_per_task`) is part of the config.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from esrl.envs.atari import MAX_FRAMES_PER_GAME, game_name, make_atari, reference_frame_stats
-from esrl.envs.vector import env_info, make_vector_env, seed_from
+from esrl.envs.episodes import make_engine
+from esrl.envs.vector import env_info, seed_from
 from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.noise import NoiseTable
@@ -36,6 +39,7 @@ class Task:
     task_id: int
     indices: np.ndarray  # int64 noise-table offsets, one per candidate
     signs: np.ndarray  # int8: +1/-1 for the antithetic members, 0 for the mean policy
+    episodes: np.ndarray  # int64 per member: which episode it plays (a pair's two share one)
     stream: int = TRAIN_STREAM
 
 
@@ -44,7 +48,9 @@ class TaskResult:
     task_id: int
     returns: np.ndarray  # float64, one episode per candidate
     lengths: np.ndarray  # int64
-    obs_stats: ObservationStats
+    obs_sum: np.ndarray  # float64 (members, D): per member, summed in member order by `gather`
+    obs_sumsq: np.ndarray
+    obs_count: int
     executed_steps: int  # env steps run, including those of members already done
 
 
@@ -55,7 +61,7 @@ class GenerationResult:
     eval_returns: np.ndarray  # episodes of the unperturbed mean policy
     eval_lengths: np.ndarray
     obs_stats: ObservationStats
-    executed_steps: int  # lockstep vector envs keep stepping members whose episode ended
+    executed_steps: int  # Atari's lockstep batches keep stepping members whose game ended
 
     @property
     def env_steps(self) -> int:
@@ -88,13 +94,19 @@ def build_policy(config: ESConfig) -> MLPPolicy | ConvPolicy:
 def plan_generation(
     generation: int, indices: np.ndarray, pairs_per_task: int, eval_episodes: int
 ) -> list[Task]:
-    """Split the pairs into tasks; the mean policy's eval episodes are spread over them."""
-    starts = range(0, len(indices), pairs_per_task)
+    """Split the pairs into tasks; the mean policy's eval episodes are spread over them.
+
+    Pair i plays episode i with both members; eval episode k is episode pairs + k.
+    """
+    pairs = len(indices)
+    starts = range(0, pairs, pairs_per_task)
     eval_counts = np.bincount(np.arange(eval_episodes) % len(starts), minlength=len(starts))
     tasks = []
     for task_id, start in enumerate(starts):
         pair_idx = indices[start : start + pairs_per_task]
         n_eval = int(eval_counts[task_id])
+        first_eval = pairs + int(eval_counts[:task_id].sum())
+        pair_ids = np.arange(start, start + len(pair_idx), dtype=np.int64)
         tasks.append(
             Task(
                 generation=generation,
@@ -107,6 +119,9 @@ def plan_generation(
                         np.zeros(n_eval, np.int8),
                     ]
                 ),
+                episodes=np.concatenate(
+                    [pair_ids, pair_ids, np.arange(first_eval, first_eval + n_eval)]
+                ),
             )
         )
     return tasks
@@ -114,17 +129,23 @@ def plan_generation(
 
 def plan_mean_evaluation(generation: int, episodes: int, per_task: int, stream: int) -> list[Task]:
     """Tasks that only play the mean policy: confirming a target, or a final evaluation."""
-    counts = [min(per_task, episodes - start) for start in range(0, episodes, per_task)]
+    starts = range(0, episodes, per_task)
     return [
-        Task(generation, task_id, np.zeros(n, np.int64), np.zeros(n, np.int8), stream)
-        for task_id, n in enumerate(counts)
+        Task(
+            generation,
+            task_id,
+            np.zeros(min(per_task, episodes - start), np.int64),
+            np.zeros(min(per_task, episodes - start), np.int8),
+            np.arange(start, min(start + per_task, episodes)),
+            stream,
+        )
+        for task_id, start in enumerate(starts)
     ]
 
 
 def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
     """Reassemble task results in task order (never arrival order) into one generation."""
     plus, minus, eval_parts = [], [], []
-    stats = None
     for task, result in zip(tasks, results, strict=True):
         assert task.task_id == result.task_id
         for part, mask in (
@@ -132,18 +153,31 @@ def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
             (minus, task.signs == -1),
             (eval_parts, task.signs == 0),
         ):
-            part.append((result.returns[mask], result.lengths[mask]))
-        stats = result.obs_stats if stats is None else stats.merged(result.obs_stats)
+            part.append(
+                (
+                    result.returns[mask],
+                    result.lengths[mask],
+                    result.obs_sum[mask],
+                    result.obs_sumsq[mask],
+                )
+            )
 
     def cat(parts, column):
         return np.concatenate([p[column] for p in parts])
 
+    # Observation sums are added up in member order (all + members by pair, all -
+    # members, then eval episodes), whatever the split into tasks was.
+    every = plus + minus + eval_parts
     return GenerationResult(
         returns=np.stack([cat(plus, 0), cat(minus, 0)], axis=1),
         lengths=np.stack([cat(plus, 1), cat(minus, 1)], axis=1),
         eval_returns=cat(eval_parts, 0),
         eval_lengths=cat(eval_parts, 1),
-        obs_stats=stats,
+        obs_stats=ObservationStats(
+            cat(every, 2).sum(axis=0),
+            cat(every, 3).sum(axis=0),
+            float(sum(r.obs_count for r in results)),
+        ),
         executed_steps=sum(r.executed_steps for r in results),
     )
 
@@ -158,75 +192,88 @@ def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class Evaluator:
-    """Plays one episode per candidate of a task, all candidates side by side in one vector env."""
+    """Plays one episode per candidate of a task (vector envs: `envs.episodes`; Atari:
+    all candidates side by side in two ALE batches)."""
 
-    def __init__(self, config: ESConfig, noise: NoiseTable | None):
+    def __init__(self, config: ESConfig, noise: NoiseTable | None, threads: int = 0):
         self.config = config
         self.noise = noise
         self.policy = build_policy(config)
         self.stats_shape = self.policy.stats_shape
         self.atari = game_name(config.env) is not None
         if self.atari:
+            import torch
+
             torch.set_num_threads(1)  # ALE's C++ threads use the other cores
-        if self.atari:
-            default_cap = MAX_FRAMES_PER_GAME // config.frame_skip
+            self.step_cap = config.episode_steps or MAX_FRAMES_PER_GAME // config.frame_skip
+            self.engine = None
         else:
-            default_cap = env_info(config.env).max_episode_steps or 10_000
-        self.step_cap = config.episode_steps or default_cap
+            limit = env_info(config.env).max_episode_steps or 10_000
+            self.step_cap = min(config.episode_steps or limit, limit)
+            self.engine = make_engine(config.env, config.engine, threads)
         self._envs = {}
 
     def _env(self, num_envs: int, slot: int = 0):
         key = (num_envs, slot)
         if key not in self._envs:
             cfg = self.config
-            if self.atari:
-                env = make_atari(
-                    cfg.env, num_envs, size=cfg.frame_size, frameskip=cfg.frame_skip, noop_max=0
-                )
-                env.reset(seed=0)  # the only seeded reset: see `evaluate`
-                self._envs[key] = env
-            else:
-                self._envs[key] = make_vector_env(cfg.env, num_envs)
+            env = make_atari(
+                cfg.env, num_envs, size=cfg.frame_size, frameskip=cfg.frame_skip, noop_max=0
+            )
+            env.reset(seed=0)  # the only seeded reset: see `_play_atari`
+            self._envs[key] = env
         return self._envs[key]
 
     def evaluate(
         self, params: np.ndarray, obs_norm: tuple[np.ndarray, np.ndarray] | None, task: Task
     ) -> TaskResult:
         cfg = self.config
-        members = len(task.indices)
         mean, inv_std = obs_norm if obs_norm is not None else (None, None)
         prepared = self.policy.prepare(
             perturb(params, self.noise, task.indices, task.signs, cfg.sigma), mean, inv_std
         )
-        action_rng = np.random.default_rng([cfg.seed, task.generation, task.task_id, task.stream])
         if self.atari:
+            action_rng = np.random.default_rng(
+                [cfg.seed, task.generation, task.task_id, task.stream]
+            )
             return self._play_atari(prepared, task, action_rng)
-        env = self._env(members)
-        obs, _ = env.reset(seed=seed_from(cfg.seed, task.generation, task.task_id, task.stream))
-        returns = np.zeros(members)
-        lengths = np.zeros(members, np.int64)
-        active = np.ones(members, bool)
-        track = cfg.obs_norm
-        obs_sum, obs_sumsq, obs_count = np.zeros(self.stats_shape), np.zeros(self.stats_shape), 0
-        for _ in range(self.step_cap):
-            if track:
-                seen = obs[active].astype(np.float64)
-                obs_sum += seen.sum(axis=0)
-                obs_sumsq += np.square(seen).sum(axis=0)
-                obs_count += len(seen)
-            actions = self.policy.act(prepared, obs, cfg.action_noise, action_rng)
-            obs, reward, terminated, truncated, _ = env.step(actions)
-            returns += np.where(active, reward, 0.0)
-            lengths += active
-            active &= ~(terminated | truncated)
-            if not active.any():
-                break
+        episode_key = [(cfg.seed, task.generation, task.stream, int(e)) for e in task.episodes]
+        seeds = np.array([seed_from(*key) for key in episode_key], np.int64)
+        # Action noise explores around the perturbed members only; the mean policy
+        # plays noise-free, as `esrl eval` and `load_policy(...).act` do.
+        noise_rngs = {
+            m: np.random.default_rng([*episode_key[m], int(task.signs[m]) + 1])
+            for m in np.flatnonzero(task.signs)
+        }
+        noisy = cfg.action_noise > 0.0 and bool(noise_rngs)
+
+        def act(members: np.ndarray, obs: np.ndarray) -> np.ndarray:
+            outputs = self.policy.outputs(self.policy.select(prepared, members), obs)
+            if noisy:
+                width = outputs.shape[1]
+                zeros = np.zeros(width, np.float32)
+                noise = [
+                    noise_rngs[m].standard_normal(width, np.float32) if m in noise_rngs else zeros
+                    for m in members
+                ]
+                outputs = outputs + np.float32(cfg.action_noise) * np.stack(noise)
+            return self.policy.head(outputs)
+
+        played = self.engine.play(seeds, act, self.step_cap, cfg.obs_norm)
+        if not cfg.obs_norm:  # keep the (members, D) shape the driver sums over
+            zeros = np.zeros((len(seeds), *self.stats_shape))
+            obs_sum, obs_sumsq = zeros, zeros
+        else:
+            obs_sum, obs_sumsq = played.obs_sum, played.obs_sumsq
+        steps = int(played.lengths.sum())
         return TaskResult(
             task.task_id,
-            returns,
-            lengths,
-            ObservationStats(obs_sum, obs_sumsq, float(obs_count)),
-            executed_steps=int(lengths.max()) * members,
+            played.returns,
+            played.lengths,
+            obs_sum,
+            obs_sumsq,
+            obs_count=steps if cfg.obs_norm else 0,
+            executed_steps=steps,
         )
 
     def _play_atari(self, prepared, task: Task, action_rng: np.random.Generator) -> TaskResult:
@@ -278,7 +325,9 @@ class Evaluator:
             task.task_id,
             returns,
             lengths,
-            ObservationStats.zeros(self.stats_shape),
+            np.zeros((members, *self.stats_shape)),
+            np.zeros((members, *self.stats_shape)),
+            obs_count=0,
             executed_steps=executed,
         )
 
@@ -286,3 +335,5 @@ class Evaluator:
         for env in self._envs.values():
             env.close()
         self._envs.clear()
+        if self.engine is not None:
+            self.engine.close()

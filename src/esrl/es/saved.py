@@ -77,9 +77,11 @@ def evaluate_run(
 ) -> np.ndarray:
     """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one."""
     saved = load_policy(run_dir)
-    config = replace(saved.config, seed=seed)
-    if game_name(config.env):
-        config = replace(config, episode_steps=0)  # full games, whatever training capped
+    # whole episodes, whatever training capped; on vector envs the episodes that
+    # gymnasium.make(id).reset(seed=...) gives
+    config = replace(saved.config, seed=seed, episode_steps=0)
+    if not game_name(config.env):
+        config = replace(config, engine="gymnasium")
     evaluator = Evaluator(config, noise=None)
     tasks = plan_mean_evaluation(0, episodes, MEAN_EVAL_PER_TASK, FINAL_STREAM)
     try:

@@ -158,6 +158,14 @@ def evaluate_mean(
     return result.eval_returns, int(result.eval_lengths.sum())
 
 
+def pairs_per_task(config: ESConfig, backend: Backend) -> int:
+    """Atari: the config's lockstep layout. Vector envs: what suits the backend, since any
+    split gives the same result."""
+    if game_name(config.env):
+        return config.pairs_per_task
+    return -(-config.pairs // max(1, backend.split))
+
+
 def _check_finite(returns: np.ndarray, generation: int) -> None:
     bad = np.argwhere(~np.isfinite(returns))
     if len(bad):
@@ -200,7 +208,7 @@ def _run(
             generation = snapshot.generation
             indices = strategy.ask(snapshot.state)
             tasks = plan_generation(
-                generation, indices, config.pairs_per_task, config.eval_episodes
+                generation, indices, pairs_per_task(config, backend), config.eval_episodes
             )
             result = gather(tasks, backend.evaluate(snapshot, tasks))
             _check_finite(result.returns, generation)

@@ -71,6 +71,15 @@ class MLPPolicy:
             normalize,
         )
 
+    def select(self, prepared: PreparedMLP, members: np.ndarray) -> PreparedMLP:
+        """The prepared weights of some members only, in the order given."""
+        if len(members) == len(prepared.layers[0][0]) and np.array_equal(
+            members, np.arange(len(members))
+        ):
+            return prepared
+        layers = [(w[members], b[members]) for w, b in prepared.layers]
+        return PreparedMLP(layers, prepared.obs_mean, prepared.obs_inv_std, prepared.normalize)
+
     def outputs(self, prepared: PreparedMLP, obs: np.ndarray) -> np.ndarray:
         x = np.asarray(obs, dtype=np.float32)
         if prepared.normalize:

@@ -1,0 +1,119 @@
+"""MuJoCo locomotion: the preset, the engines, layout independence and a run end to end."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import esrl
+from esrl.es.config import MUJOCO_PRESET, ESConfig
+from esrl.es.evaluation import build_policy
+
+from .conftest import SMALL_NOISE, run_cli
+
+SHAPES = {  # observation size, action size (gymnasium v5 defaults)
+    "HalfCheetah-v5": (17, 6),
+    "Hopper-v5": (11, 3),
+    "Walker2d-v5": (17, 6),
+    "Ant-v5": (105, 8),
+    "Humanoid-v5": (348, 17),
+    "Swimmer-v5": (8, 2),
+}
+
+
+@pytest.mark.parametrize("env", sorted(SHAPES))
+def test_observation_and_action_shapes(env):
+    policy = build_policy(ESConfig(env=env))
+    obs_dim, act_dim = SHAPES[env]
+    assert policy.obs_dim == obs_dim and policy.head.num_outputs == act_dim
+    assert not policy.head.discrete
+    prepared = policy.prepare(policy.init_params(np.random.default_rng(0)))
+    action = policy.act(prepared, np.zeros((1, obs_dim), np.float32))[0]
+    assert action.shape == (act_dim,) and np.all(np.abs(action) <= 1.0 + 1e-6)
+
+
+def test_preset_applies_the_same_from_python_and_the_cli(tmp_path):
+    config = ESConfig(env="HalfCheetah-v5")
+    for name, value in MUJOCO_PRESET.items():
+        assert getattr(config, name) == value, name
+    assert config.target_return == 3430.0  # the ARS paper's threshold
+    assert ESConfig(env="HalfCheetah-v5", population=8).population == 8  # a field given wins
+    assert ESConfig(env="CartPole-v1").hidden == (16,)  # no preset: the class defaults
+    assert ESConfig(env="pong").frame_skip == 8  # the Atari preset, as the CLI applies it
+    # replace() and saved configs pass every field: a preset is never applied twice
+    assert dataclasses.replace(config, env="CartPole-v1").hidden == (64, 64)
+
+    out = tmp_path / "cli"
+    result = run_cli(
+        "train", "es", "--env", "Hopper-v5", "--population", "4", "--generations", "1",
+        "--episode-steps", "20", "--target-episodes", "2", "--noise-size", str(SMALL_NOISE),
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    from esrl.runs import RunDir
+
+    saved = RunDir.open(out).read_config("es", ESConfig)
+    expected = ESConfig(
+        env="Hopper-v5", population=4, generations=1, episode_steps=20, target_episodes=2,
+        noise_size=SMALL_NOISE,
+    )  # fmt: skip
+    assert saved == expected
+
+
+def _hopper(**kw) -> ESConfig:
+    return ESConfig(
+        env="Hopper-v5",
+        seed=2,
+        population=12,
+        generations=3,
+        episode_steps=60,
+        eval_episodes=3,
+        target_return=math.inf,
+        target_episodes=4,
+        noise_size=SMALL_NOISE,
+        **kw,
+    )
+
+
+def test_backends_and_worker_counts_agree_bitwise(tmp_path):
+    serial = esrl.train_es(_hopper(backend="serial"), tmp_path / "s", log=lambda s: None)
+    for workers in (2, 3):
+        other = esrl.train_es(
+            _hopper(backend="process", workers=workers), tmp_path / f"p{workers}", log=print
+        )
+        np.testing.assert_array_equal(other.params, serial.params)
+        assert other.final_return == serial.final_return
+    assert serial.final_return != 0.0
+
+
+def test_a_short_run_trains_evaluates_and_records(tmp_path):
+    out = tmp_path / "cheetah"
+    result = esrl.train_es(
+        dataclasses.replace(_hopper(), env="HalfCheetah-v5", generations=2),
+        out,
+        log=lambda s: None,
+    )
+    assert result.generations == 2 and result.env_steps > 0
+    video = tmp_path / "walk.mp4"
+    shown = run_cli("eval", str(out), "--episodes", "2", "--video", str(video))
+    assert shown.returncode == 0, shown.stderr
+    assert "mean return" in shown.stdout.splitlines()[-1]
+    assert video.stat().st_size > 1000
+    # esrl eval plays the episodes gymnasium.make(id) gives: same return as a plain loop
+    import gymnasium as gym
+
+    from esrl.es.evaluation import FINAL_STREAM, seed_from
+
+    policy = esrl.load_policy(out)
+    env = gym.make("HalfCheetah-v5")
+    obs, _ = env.reset(seed=seed_from(7, 0, FINAL_STREAM, 0))
+    total, steps, done = 0.0, 0, False
+    while not done:
+        obs, reward, terminated, truncated, _ = env.step(policy.act(obs))
+        total, steps, done = total + reward, steps + 1, terminated or truncated
+    assert steps == 1000  # whole episodes, though training capped them at 60 steps
+    from esrl.es.saved import evaluate_run
+
+    returns = evaluate_run(out, 1, seed=7, log=lambda s: None)
+    assert returns[0] == pytest.approx(total, rel=1e-9)
