@@ -93,3 +93,32 @@ def test_gradient_bits_do_not_depend_on_the_number_of_blas_threads():
         )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_top_directions_use_only_the_best_pairs():
+    """ARS's top-b: pairs outside the best b by max(F+, F-) do not move the parameters."""
+    dim, pairs = 6, 8
+    es = OpenAIES(NOISE, dim, pairs, 0.1, SGD(1.0), top_directions=3, fitness="std")
+    indices = NOISE.sample_indices(np.random.default_rng(2), dim, pairs)
+    returns = np.random.default_rng(3).normal(size=(pairs, 2))
+    best = np.sort(np.argsort(-returns.max(axis=1))[:3])
+    only_best = OpenAIES(NOISE, dim, 3, 0.1, SGD(1.0), fitness="std")
+    np.testing.assert_array_equal(
+        es.gradient(indices, returns), only_best.gradient(indices[best], returns[best])
+    )
+    changed = returns.copy()
+    worst = np.setdiff1d(np.arange(pairs), best)
+    changed[worst] = np.minimum(changed[worst], returns[best].max(axis=1).min() - 1) - 1.0
+    np.testing.assert_array_equal(es.gradient(indices, changed), es.gradient(indices, returns))
+
+
+def test_std_fitness_scales_return_differences_by_their_spread():
+    dim, pairs = 4, 5
+    indices = NOISE.sample_indices(np.random.default_rng(4), dim, pairs)
+    returns = np.random.default_rng(5).normal(size=(pairs, 2))
+    es = OpenAIES(NOISE, dim, pairs, 0.1, SGD(1.0), fitness="std")
+    weights = (returns[:, 0] - returns[:, 1]) / returns.std()
+    expected = antithetic_gradient(NOISE, indices, weights, dim, 0.1)
+    np.testing.assert_allclose(es.gradient(indices, returns), expected, rtol=1e-6)
+    # scaling every return leaves the std-scaled direction unchanged (up to rounding)
+    np.testing.assert_allclose(es.gradient(indices, 100 * returns), expected, rtol=1e-5)

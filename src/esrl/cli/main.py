@@ -107,6 +107,8 @@ def _plot(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # progress lines reach a log file or pipe
     try:
         if args.command == "train":
             if _train(args).stop_reason == "SIGTERM":

@@ -22,6 +22,15 @@ class ESConfig:
     optimizer: str = opt("adam", "optimizer", choices=("adam", "sgd"))
     momentum: float = opt(0.9, "momentum for sgd")
     l2_coeff: float = opt(0.005, "L2 weight decay coefficient")
+    top_directions: int = opt(
+        0, "ARS: update from the B pairs with the best max(F+, F-) only (0: every pair)"
+    )
+    fitness: str = opt(
+        "ranks",
+        "how returns weigh directions: centered ranks (ES), or returns divided by their "
+        "standard deviation (std, ARS)",
+        choices=("ranks", "std"),
+    )
     # policy and episodes
     hidden: tuple[int, ...] = opt((16,), "hidden layer sizes of the tanh MLP, e.g. 32,32")
     network: str = opt(
@@ -109,6 +118,7 @@ class ESConfig:
         nonnegative = {
             "seed": self.seed,
             "l2_coeff": self.l2_coeff,
+            "top_directions": self.top_directions,
             "length_bonus": self.length_bonus,
             "action_noise": self.action_noise,
             "episode_steps": self.episode_steps,
@@ -124,6 +134,11 @@ class ESConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
         if not 0 <= self.momentum < 1:
             raise UserError(f"--momentum must be in [0, 1), got {self.momentum}")
+        if self.top_directions > self.pairs:
+            raise UserError(
+                f"--top-directions {self.top_directions} exceeds the {self.pairs} pairs of "
+                f"--population {self.population}"
+            )
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
 
@@ -174,7 +189,7 @@ MUJOCO_PRESET = dict(
     learning_rate=0.01,
     l2_coeff=0.005,
     eval_episodes=4,
-    target_episodes=20,
+    target_episodes=10,
     generations=100_000,
     max_seconds=1800.0,
 )

@@ -66,6 +66,8 @@ def build_strategy(config: ESConfig, noise: NoiseTable, num_params: int) -> Open
         optimizer=make_optimizer(config.optimizer, config.learning_rate, config.momentum),
         l2_coeff=config.l2_coeff,
         seed=config.seed,
+        top_directions=config.top_directions,
+        fitness=config.fitness,
     )
 
 

@@ -78,6 +78,8 @@ class OpenAIES:
     optimizer: Adam | SGD
     l2_coeff: float = 0.0
     seed: int = 0
+    top_directions: int = 0  # ARS: only the best pairs by max(F+, F-) (0: every pair)
+    fitness: str = "ranks"  # "ranks": centered ranks; "std": returns / their std (ARS)
 
     def init(self, params: np.ndarray) -> ESState:
         params = np.asarray(params, dtype=np.float32).copy()
@@ -91,10 +93,19 @@ class OpenAIES:
 
     def gradient(self, indices: np.ndarray, returns: np.ndarray) -> np.ndarray:
         """Ascent direction from returns of shape (pairs, 2): column 0 is +eps, 1 is -eps."""
-        shaped = centered_ranks(returns)
-        return antithetic_gradient(
-            self.noise, indices, shaped[:, 0] - shaped[:, 1], self.num_params, self.sigma
-        )
+        if 0 < self.top_directions < len(indices):
+            # ARS (Mania et al. 2018): directions where neither member did well carry
+            # mostly noise; keep the best, in their original order
+            best = np.argsort(-returns.max(axis=1), kind="stable")[: self.top_directions]
+            keep = np.sort(best)
+            indices, returns = indices[keep], returns[keep]
+        if self.fitness == "std":
+            std = returns.std()
+            weights = (returns[:, 0] - returns[:, 1]) / (std if std > 0 else 1.0)
+        else:
+            shaped = centered_ranks(returns)
+            weights = shaped[:, 0] - shaped[:, 1]
+        return antithetic_gradient(self.noise, indices, weights, self.num_params, self.sigma)
 
     def tell(self, state: ESState, indices: np.ndarray, returns: np.ndarray) -> ESState:
         returns = np.asarray(returns, dtype=np.float64)
