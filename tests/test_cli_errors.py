@@ -27,6 +27,9 @@ def _assert_clean_error(result, fragment):
         (["--learning-rate", "0"], "--learning-rate must be positive"),
         (["--hidden", "16,x"], "comma-separated integers"),
         (["--backend", "gpu"], "invalid choice"),
+        (["--top-directions", "40"], "exceeds the 32 pairs"),
+        (["--engine", "envpool", "--env", "esrl-test/Unknown-v0"], "unknown environment"),
+        (["--fitness", "raw"], "invalid choice"),
     ],
 )
 def test_bad_training_input_is_refused_before_anything_is_written(tmp_path, args, fragment):

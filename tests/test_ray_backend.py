@@ -1,5 +1,6 @@
 """The Ray backend on one real three-node Ray cluster shared by these tests."""
 
+import dataclasses
 import socket
 import time
 
@@ -106,3 +107,22 @@ def test_es_on_pong_on_ray_matches_serial(three_nodes, tmp_path):
     serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=quiet)
     on_ray = esrl.train_es(tiny_pong(backend="ray"), tmp_path / "ray", log=quiet)
     np.testing.assert_array_equal(on_ray.params, serial.params)
+
+
+def test_es_on_mujoco_on_ray_matches_serial(three_nodes, tmp_path):
+    """Hopper (EnvPool) on 3 Ray workers, 12 tasks a generation, against one serial task."""
+    hopper = esrl.ESConfig(
+        env="Hopper-v5",
+        seed=2,
+        population=12,
+        generations=3,
+        episode_steps=60,
+        eval_episodes=3,
+        target_return=float("inf"),
+        target_episodes=4,
+        noise_size=SMALL_NOISE,
+    )
+    serial = esrl.train_es(hopper, tmp_path / "serial", log=quiet)
+    on_ray = esrl.train_es(dataclasses.replace(hopper, backend="ray"), tmp_path / "ray", log=quiet)
+    np.testing.assert_array_equal(on_ray.params, serial.params)
+    assert max(r["nodes"] for r in metrics(tmp_path / "ray")) >= 2
