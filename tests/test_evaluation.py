@@ -113,17 +113,21 @@ def test_a_generation_is_the_same_however_it_is_split(env, engine):
     assert len(np.unique(whole.returns)) > 1 or env == "Acrobot-v1"  # episodes differ
 
 
-def test_cartpole_slots_play_the_episodes_gymnasium_make_plays():
+@pytest.mark.parametrize("vector_slots", [4096, 64])
+def test_cartpole_slots_play_the_episodes_gymnasium_make_plays(monkeypatch, vector_slots):
     """The numpy CartPole slots draw each start state as CartPoleEnv.reset(seed) does, so
-    both gymnasium engines agree with one another bit for bit."""
+    both gymnasium engines agree bit for bit: a slot per member, or refilled slots."""
+    from esrl.envs import episodes
     from esrl.envs.episodes import CartPoleEngine, GymnasiumEngine
+
+    monkeypatch.setattr(episodes, "MAX_VECTOR_SLOTS", vector_slots)
 
     weights = np.random.default_rng(1).standard_normal((150, 4))
 
     def act(members, obs):
         return (np.einsum("ij,ij->i", weights[members], obs) > 0).astype(np.int64)
 
-    seeds = np.arange(1000, 1150)  # more members than slots: slots are refilled
+    seeds = np.arange(1000, 1150)  # with 64 slots, more members than slots
     vector = CartPoleEngine("CartPole-v1").play(seeds, act, 500, track_obs=True)
     single = GymnasiumEngine("CartPole-v1").play(seeds, act, 500, track_obs=True)
     np.testing.assert_array_equal(vector.lengths, single.lengths)

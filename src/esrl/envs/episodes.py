@@ -25,8 +25,10 @@ import numpy as np
 
 from esrl.envs.vector import env_info
 
-# (member ids, their observations) -> one action per member
-Act = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# (member ids, their observations) -> one action per member; ALL instead of ids
+# means every member, in member order
+Act = Callable[[np.ndarray | slice, np.ndarray], np.ndarray]
+ALL = slice(None)
 
 ENGINES = ("auto", "envpool", "gymnasium")
 MAX_SLOTS = 64  # gymnasium.make envs stepped side by side (each step is a Python call)
@@ -92,7 +94,7 @@ class _Tally:
         if self.track:
             seen = obs.astype(np.float64)
             self.obs_sum[ids] += seen
-            self.obs_sumsq[ids] += np.square(seen)
+            self.obs_sumsq[ids] += np.square(seen)  # ids are unique: no lost additions
 
     def result(self) -> Episodes:
         return Episodes(self.returns, self.lengths, self.obs_sum, self.obs_sumsq)
@@ -227,40 +229,64 @@ class CartPoleEngine:
         import gymnasium as gym
 
         members = len(seeds)
-        slots = min(members, MAX_VECTOR_SLOTS)
-        if self.env is None or self.env.num_envs != slots:
-            if self.env is not None:
-                self.env.close()
-            self.env = gym.make_vec(self.env_id, num_envs=slots)
+        if members > MAX_VECTOR_SLOTS:  # refill slots as they free up
+            return _play_in_slots(self, seeds, act, cap, track_obs, MAX_VECTOR_SLOTS)
+        if self.env is None or self.env.num_envs != members:
+            self.close()
+            self.env = gym.make_vec(self.env_id, num_envs=members)
         self.env.reset(seed=0)
         tally = _Tally(members, 4, track_obs)
-        slot_member = np.arange(slots)
-        obs = np.stack([self._start(k, int(seeds[k])) for k in range(slots)])
-        following = slots
-        active = np.ones(slots, bool)
-        actions = np.zeros(slots, np.int64)
+        obs = np.stack([self._start(k, int(seeds[k])) for k in range(members)])
+        active = np.ones(members, bool)
+        # One member per slot: every slot acts each step (a numpy step costs the same
+        # for any width); a finished member's later steps are not counted.
         while active.any():
-            ids = slot_member[active]
-            tally.observe(ids, obs[active])
-            actions[active] = act(ids, obs[active])
-            obs, reward, terminated, truncated, _ = self.env.step(actions)
-            tally.returns[ids] += reward[active]
-            tally.lengths[ids] += 1
-            done = active & (terminated | truncated)
-            done[active] |= tally.lengths[ids] >= cap
-            for slot in np.flatnonzero(done):
-                if following < members:
-                    slot_member[slot] = following
-                    obs[slot] = self._start(slot, int(seeds[following]))
-                    following += 1
-                else:
-                    active[slot] = False
+            if track_obs:
+                tally.observe(np.flatnonzero(active), obs[active])
+            obs, reward, terminated, truncated, _ = self.env.step(act(ALL, obs))
+            tally.returns += np.where(active, reward, 0.0)
+            tally.lengths += active
+            active &= ~(terminated | truncated) & (tally.lengths < cap)
         return tally.result()
 
     def close(self) -> None:
         if self.env is not None:
             self.env.close()
             self.env = None
+
+
+def _play_in_slots(engine: CartPoleEngine, seeds, act: Act, cap: int, track_obs: bool, slots: int):
+    """CartPole with more members than slots: a finished slot takes the next member."""
+    import gymnasium as gym
+
+    members = len(seeds)
+    if engine.env is None or engine.env.num_envs != slots:
+        engine.close()
+        engine.env = gym.make_vec(engine.env_id, num_envs=slots)
+    engine.env.reset(seed=0)
+    tally = _Tally(members, 4, track_obs)
+    slot_member = np.arange(slots)
+    obs = np.stack([engine._start(k, int(seeds[k])) for k in range(slots)])
+    following = slots
+    active = np.ones(slots, bool)
+    actions = np.zeros(slots, np.int64)
+    while active.any():
+        ids = slot_member[active]
+        tally.observe(ids, obs[active])
+        actions[active] = act(ids, obs[active])
+        obs, reward, terminated, truncated, _ = engine.env.step(actions)
+        tally.returns[ids] += reward[active]
+        tally.lengths[ids] += 1
+        done = active & (terminated | truncated)
+        done[active] |= tally.lengths[ids] >= cap
+        for slot in np.flatnonzero(done):
+            if following < members:
+                slot_member[slot] = following
+                obs[slot] = engine._start(slot, int(seeds[following]))
+                following += 1
+            else:
+                active[slot] = False
+    return tally.result()
 
 
 def make_engine(env_id: str, engine: str = "auto", threads: int = 0):

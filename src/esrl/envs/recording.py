@@ -58,9 +58,11 @@ def _make_rendering(env_id: str) -> gym.Env:
     from esrl.errors import UserError
 
     entry = getattr(gym.spec(env_id), "entry_point", "")
+    options = {}
     if isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco"):
         os.environ.setdefault("MUJOCO_GL", "egl")  # read when MuJoCo's renderer loads
-    env = gym.make(env_id, render_mode="rgb_array")
+        options["camera_name"] = "track"  # the model's camera that follows the body
+    env = gym.make(env_id, render_mode="rgb_array", **options)
     try:
         env.reset(seed=0)
         env.render()

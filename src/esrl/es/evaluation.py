@@ -247,9 +247,10 @@ class Evaluator:
         }
         noisy = cfg.action_noise > 0.0 and bool(noise_rngs)
 
-        def act(members: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        def act(members: np.ndarray | slice, obs: np.ndarray) -> np.ndarray:
             outputs = self.policy.outputs(self.policy.select(prepared, members), obs)
             if noisy:
+                members = np.arange(len(task.signs))[members]
                 width = outputs.shape[1]
                 zeros = np.zeros(width, np.float32)
                 noise = [

@@ -83,7 +83,8 @@ def evaluate_run(
     if not game_name(config.env):
         config = replace(config, engine="gymnasium")
     evaluator = Evaluator(config, noise=None)
-    tasks = plan_mean_evaluation(0, episodes, MEAN_EVAL_PER_TASK, FINAL_STREAM)
+    per_task = MEAN_EVAL_PER_TASK if game_name(config.env) else episodes
+    tasks = plan_mean_evaluation(0, episodes, per_task, FINAL_STREAM)
     try:
         results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
     finally:

@@ -37,7 +37,7 @@ from esrl.runs import RunDir, load_checkpoint, refuse_resume_past, save_checkpoi
 
 ALGO = "es"
 INIT_STREAM = 0xFFFF  # rng stream of the initial parameters
-MEAN_EVAL_PER_TASK = 50  # episodes of the mean policy per task when confirming a target
+MEAN_EVAL_PER_TASK = 50  # Atari: episodes of the mean policy per task when confirming a target
 
 
 @dataclass
@@ -150,10 +150,11 @@ def _save(run: RunDir, snapshot: Snapshot, progress: Progress) -> None:
 
 
 def evaluate_mean(
-    backend: Backend, snapshot: Snapshot, episodes: int, stream: int
+    config: ESConfig, backend: Backend, snapshot: Snapshot, episodes: int, stream: int
 ) -> tuple[np.ndarray, int]:
     """Returns of `episodes` episodes of the mean policy, and the env steps they took."""
-    tasks = plan_mean_evaluation(snapshot.generation, episodes, MEAN_EVAL_PER_TASK, stream)
+    per_task = MEAN_EVAL_PER_TASK if game_name(config.env) else -(-episodes // backend.split)
+    tasks = plan_mean_evaluation(snapshot.generation, episodes, per_task, stream)
     result = gather(tasks, backend.evaluate(snapshot, tasks))
     return result.eval_returns, int(result.eval_lengths.sum())
 
@@ -222,7 +223,7 @@ def _run(
             confirm_returns = None
             if eval_return >= config.target_return:
                 confirm_returns, steps = evaluate_mean(
-                    backend, snapshot, config.target_episodes, CONFIRM_STREAM
+                    config, backend, snapshot, config.target_episodes, CONFIRM_STREAM
                 )
                 progress.env_steps += steps
                 progress.solved = bool(confirm_returns.mean() >= config.target_return)
@@ -293,7 +294,7 @@ def _final_evaluation(
     """Mean and std over `target_episodes`; a successful confirmation already is one."""
     returns = confirm_returns
     if returns is None:
-        returns, _ = evaluate_mean(backend, snapshot, config.target_episodes, FINAL_STREAM)
+        returns, _ = evaluate_mean(config, backend, snapshot, config.target_episodes, FINAL_STREAM)
     return float(returns.mean()), float(returns.std())
 
 

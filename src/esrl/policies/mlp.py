@@ -71,12 +71,14 @@ class MLPPolicy:
             normalize,
         )
 
-    def select(self, prepared: PreparedMLP, members: np.ndarray) -> PreparedMLP:
-        """The prepared weights of some members only, in the order given."""
-        if len(members) == len(prepared.layers[0][0]) and np.array_equal(
-            members, np.arange(len(members))
-        ):
-            return prepared
+    def select(self, prepared: PreparedMLP, members: np.ndarray | slice) -> PreparedMLP:
+        """The prepared weights of some members only, in the order given (a slice: as is)."""
+        if isinstance(members, slice):
+            return (
+                prepared
+                if members == slice(None)
+                else self.select(prepared, np.arange(len(prepared.layers[0][0]))[members])
+            )
         layers = [(w[members], b[members]) for w, b in prepared.layers]
         return PreparedMLP(layers, prepared.obs_mean, prepared.obs_inv_std, prepared.normalize)
 
