@@ -1,5 +1,6 @@
 """Everything that defines an ES run, with defaults tuned for CartPole-v1."""
 
+import math
 from dataclasses import dataclass
 
 from esrl.configs import apply_presets, opt
@@ -46,8 +47,9 @@ class ESConfig:
     episode_steps: int = opt(0, "cap on steps per episode (0: the env's own limit)")
     length_bonus: float = opt(
         0.0,
-        "added per episode step to returns for ranking only (breaks ties between equal "
-        "scores in favour of longer games; logged returns stay raw)",
+        "added per episode step to returns for ranking only (positive: breaks ties in "
+        "favour of longer games; negative: removes a survival bonus, as ARS's shift); "
+        "logged returns stay raw",
     )
     engine: str = opt(
         "auto",
@@ -119,7 +121,6 @@ class ESConfig:
             "seed": self.seed,
             "l2_coeff": self.l2_coeff,
             "top_directions": self.top_directions,
-            "length_bonus": self.length_bonus,
             "action_noise": self.action_noise,
             "episode_steps": self.episode_steps,
             "eval_episodes": self.eval_episodes,
@@ -132,6 +133,8 @@ class ESConfig:
         for name, value in nonnegative.items():
             if value < 0:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
+        if not math.isfinite(self.length_bonus):
+            raise UserError(f"--length-bonus must be finite, got {self.length_bonus}")
         if not 0 <= self.momentum < 1:
             raise UserError(f"--momentum must be in [0, 1), got {self.momentum}")
         if self.top_directions > self.pairs:

@@ -243,9 +243,9 @@ class Evaluator:
         # plays noise-free, as `esrl eval` and `load_policy(...).act` do.
         noise_rngs = {
             m: np.random.default_rng([*episode_key[m], int(task.signs[m]) + 1])
-            for m in np.flatnonzero(task.signs)
+            for m in (np.flatnonzero(task.signs) if cfg.action_noise > 0.0 else [])
         }
-        noisy = cfg.action_noise > 0.0 and bool(noise_rngs)
+        noisy = bool(noise_rngs)
 
         def act(members: np.ndarray | slice, obs: np.ndarray) -> np.ndarray:
             outputs = self.policy.outputs(self.policy.select(prepared, members), obs)
