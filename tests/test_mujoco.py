@@ -38,6 +38,9 @@ def test_preset_applies_the_same_from_python_and_the_cli(tmp_path):
     for name, value in MUJOCO_PRESET.items():
         assert getattr(config, name) == value, name
     assert config.target_return == 3430.0  # the ARS paper's threshold
+    assert config.length_bonus == 0.0  # HalfCheetah pays nothing for staying alive
+    assert ESConfig(env="Hopper-v5").length_bonus == -1.0  # ranking removes Hopper's
+    assert ESConfig(env="Humanoid-v5").length_bonus == -5.0
     assert ESConfig(env="HalfCheetah-v5", population=8).population == 8  # a field given wins
     assert ESConfig(env="CartPole-v1").hidden == (16,)  # no preset: the class defaults
     assert ESConfig(env="pong").frame_skip == 8  # the Atari preset, as the CLI applies it

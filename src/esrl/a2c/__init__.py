@@ -2,25 +2,29 @@
 
 from esrl.envs import nature_dqn_env
 from esrl.a2c import A2C, ActorCritic, ComputeValueTargets, EnvRunner, MergeTimeBatch, Policy
+
+Names load on first use, so that reading `esrl.a2c.config` (the CLI does) does not
+import torch.
 """
 
-from esrl.a2c.algorithm import A2C, explained_variance
-from esrl.a2c.config import A2CConfig
-from esrl.a2c.model import ActorCritic
-from esrl.a2c.policy import Policy
-from esrl.a2c.trainer import resume_a2c, train_a2c
-from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
-from esrl.envs.runner import EnvRunner
+import importlib
 
-__all__ = [
-    "A2C",
-    "A2CConfig",
-    "ActorCritic",
-    "ComputeValueTargets",
-    "EnvRunner",
-    "MergeTimeBatch",
-    "Policy",
-    "explained_variance",
-    "resume_a2c",
-    "train_a2c",
-]
+_WHERE = {
+    "A2C": "esrl.a2c.algorithm",
+    "explained_variance": "esrl.a2c.algorithm",
+    "A2CConfig": "esrl.a2c.config",
+    "ActorCritic": "esrl.a2c.model",
+    "Policy": "esrl.a2c.policy",
+    "resume_a2c": "esrl.a2c.trainer",
+    "train_a2c": "esrl.a2c.trainer",
+    "ComputeValueTargets": "esrl.a2c.transforms",
+    "MergeTimeBatch": "esrl.a2c.transforms",
+    "EnvRunner": "esrl.envs.runner",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'esrl.a2c' has no attribute {name!r}")

@@ -182,7 +182,8 @@ PRESETS = {"pong": ATARI_PRESET}
 # MuJoCo locomotion (gymnasium's MuJoCo ids, any version): the ES paper's tanh
 # MLP with observation normalisation and small action noise; the targets are the
 # thresholds that the ARS paper (Mania et al. 2018) took from the ES and TRPO
-# comparisons.
+# comparisons. Where an env pays a reward for every step alive, ranking subtracts
+# it again (ARS's shift): otherwise standing still is a strong local optimum.
 MUJOCO_PRESET = dict(
     hidden=(64, 64),
     obs_norm=True,
@@ -196,6 +197,7 @@ MUJOCO_PRESET = dict(
     generations=100_000,
     max_seconds=1800.0,
 )
+SURVIVAL_BONUS = {"Hopper": 1.0, "Walker2d": 1.0, "Ant": 1.0, "Humanoid": 5.0}
 MUJOCO_TARGETS = {
     "Hopper": 3120.0,
     "HalfCheetah": 3430.0,
@@ -220,8 +222,12 @@ def preset_for(env: str) -> dict:
     """The tuned fields for `env`'s family; empty for envs without a preset."""
     family = mujoco_family(env)
     if family is not None:
-        target = MUJOCO_TARGETS.get(family)
-        return {**MUJOCO_PRESET, **({"target_return": target} if target else {})}
+        preset = dict(MUJOCO_PRESET)
+        if family in MUJOCO_TARGETS:
+            preset["target_return"] = MUJOCO_TARGETS[family]
+        if family in SURVIVAL_BONUS:
+            preset["length_bonus"] = -SURVIVAL_BONUS[family]
+        return preset
     from esrl.envs.atari import game_name
 
     game = game_name(env)

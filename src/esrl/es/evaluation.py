@@ -13,6 +13,7 @@ layout (`pairs_per_task`) is part of the config.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,7 +26,9 @@ from esrl.es.noise import NoiseTable
 from esrl.es.observation_stats import ObservationStats
 from esrl.es.strategy import perturb
 from esrl.policies import MLPPolicy, make_action_head
-from esrl.policies.conv import ConvPolicy
+
+if TYPE_CHECKING:
+    from esrl.policies.conv import ConvPolicy
 
 ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as DeepMind's
 
@@ -68,9 +71,11 @@ class GenerationResult:
         return int(self.lengths.sum() + self.eval_lengths.sum())
 
 
-def build_policy(config: ESConfig) -> MLPPolicy | ConvPolicy:
+def build_policy(config: ESConfig) -> "MLPPolicy | ConvPolicy":
     """The network for the config's env: an MLP on vectors, a CNN (or dense) on Atari frames."""
     if game_name(config.env):
+        from esrl.policies.conv import ConvPolicy  # torch: only Atari needs it
+
         if config.network == "mlp":
             raise UserError("--network mlp is for vector observations; Atari takes cnn or dense")
         if config.obs_norm:
