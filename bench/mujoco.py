@@ -41,7 +41,7 @@ def raw_rate(env_id: str, num_envs: int, seconds: float = 10.0) -> float:
     rng = np.random.default_rng(0)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        env.step(rng.uniform(space.low, space.high).astype(np.float32))
+        env.step(rng.uniform(space.low, space.high, (num_envs, *space.shape)).astype(np.float32))
         steps += num_envs
     rate = steps / (time.perf_counter() - start)
     env.close()

@@ -31,6 +31,7 @@ Act = Callable[[np.ndarray | slice, np.ndarray], np.ndarray]
 ALL = slice(None)
 
 ENGINES = ("auto", "envpool", "gymnasium")
+ENVPOOL_BATCH_DIVISOR = 3  # EnvPool batches hold 1/3 of a task's members
 MAX_SLOTS = 64  # gymnasium.make envs stepped side by side (each step is a Python call)
 MAX_VECTOR_SLOTS = 4096  # numpy CartPole: a step costs about the same for any width
 CARTPOLE_IDS = ("CartPole-v0", "CartPole-v1")
@@ -44,6 +45,7 @@ class Episodes:
     lengths: np.ndarray  # int64 (M,)
     obs_sum: np.ndarray  # float64 (M, D): the observations each member acted on; D = 0 untracked
     obs_sumsq: np.ndarray
+    executed: int  # env steps the engine ran, counting envs stepped after their member finished
 
 
 def default_threads() -> int:
@@ -89,6 +91,7 @@ class _Tally:
         self.obs_sum = np.zeros((members, dim))
         self.obs_sumsq = np.zeros((members, dim))
         self.track = track_obs
+        self.executed = 0
 
     def observe(self, ids: np.ndarray, obs: np.ndarray) -> None:
         if self.track:
@@ -97,7 +100,8 @@ class _Tally:
             self.obs_sumsq[ids] += np.square(seen)  # ids are unique: no lost additions
 
     def result(self) -> Episodes:
-        return Episodes(self.returns, self.lengths, self.obs_sum, self.obs_sumsq)
+        executed = self.executed or int(self.lengths.sum())
+        return Episodes(self.returns, self.lengths, self.obs_sum, self.obs_sumsq, executed)
 
 
 class EnvPoolEngine:
@@ -113,7 +117,7 @@ class EnvPoolEngine:
         members = len(seeds)
         # Batches of a third of the members: while this thread computes one batch's
         # actions, EnvPool's threads step the others.
-        batch = max(1, -(-members // 3))
+        batch = max(1, -(-members // ENVPOOL_BATCH_DIVISOR))
         pool = envpool.make_gymnasium(
             self.env_id,
             num_envs=members,
@@ -148,6 +152,7 @@ class EnvPoolEngine:
                 go[filler] = True
                 if playing.any():
                     pool.send(actions[go], ids[go])
+                    tally.executed += int(go.sum())
         finally:
             pool.close()
         return tally.result()
@@ -244,6 +249,7 @@ class CartPoleEngine:
             if track_obs:
                 tally.observe(np.flatnonzero(active), obs[active])
             obs, reward, terminated, truncated, _ = self.env.step(act(ALL, obs))
+            tally.executed += members
             tally.returns += np.where(active, reward, 0.0)
             tally.lengths += active
             active &= ~(terminated | truncated) & (tally.lengths < cap)

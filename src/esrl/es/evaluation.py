@@ -64,7 +64,7 @@ class GenerationResult:
     eval_returns: np.ndarray  # episodes of the unperturbed mean policy
     eval_lengths: np.ndarray
     obs_stats: ObservationStats
-    executed_steps: int  # Atari's lockstep batches keep stepping members whose game ended
+    executed_steps: int  # env steps run, including envs stepped after their member finished
 
     @property
     def env_steps(self) -> int:
@@ -279,7 +279,7 @@ class Evaluator:
             obs_sum,
             obs_sumsq,
             obs_count=steps if cfg.obs_norm else 0,
-            executed_steps=steps,
+            executed_steps=played.executed,
         )
 
     def _play_atari(self, prepared, task: Task, action_rng: np.random.Generator) -> TaskResult:
