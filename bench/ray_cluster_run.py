@@ -35,7 +35,6 @@ def main() -> None:
     parser.add_argument("--label", default="run")
     parser.add_argument("--hidden", default="16")
     parser.add_argument("--population", type=int, default=1024)
-    parser.add_argument("--pairs-per-task", type=int, default=32)
     parser.add_argument("--generations", type=int, default=20)
     args = parser.parse_args()
 
@@ -45,7 +44,6 @@ def main() -> None:
         ray_address=args.address,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
         population=args.population,
-        pairs_per_task=args.pairs_per_task,
         generations=args.generations,
         target_return=math.inf,
         target_episodes=10,

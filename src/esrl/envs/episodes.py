@@ -147,7 +147,7 @@ class EnvPoolEngine:
                     tally.observe(ids[go], obs[go])
                     actions[go] = act(ids[go], obs[go])
                 # A recv waits for `batch` envs: when fewer members are still playing,
-                # some finished envs are stepped on (their steps are not counted).
+                # some finished envs are stepped on: executed, not episode steps.
                 filler = np.flatnonzero(~go)[: max(0, batch - int(playing.sum()))]
                 go[filler] = True
                 if playing.any():
