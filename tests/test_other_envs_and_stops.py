@@ -85,3 +85,21 @@ def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path
     assert resumed.returncode == 0, resumed.stderr
     steps = [r["env_steps"] for r in read_metrics(metrics)]
     assert steps == sorted(set(steps)) and steps[-1] >= saved + 1000
+
+
+def test_es_log_lines_say_how_far_the_first_limit_is():
+    from esrl.es.trainer import Progress, _progress
+
+    config = esrl.ESConfig(generations=10, max_seconds=100.0)
+    # 5 of 10 generations in 20 s: the generation limit comes first, 20 s away
+    assert _progress(config, 5, Progress(env_steps=1000, seconds=20.0)) == (
+        "50.0% done, 0:00:20 left"
+    )
+    # 2 of 10 generations in 90 s: the time limit comes first, 10 s away
+    assert _progress(config, 2, Progress(env_steps=1000, seconds=90.0)) == (
+        "90.0% done, 0:00:10 left"
+    )
+    with_steps = esrl.ESConfig(generations=1000, max_env_steps=4000)
+    assert _progress(with_steps, 1, Progress(env_steps=1000, seconds=10.0)) == (
+        "25.0% done, 0:00:30 left"
+    )

@@ -34,6 +34,7 @@ from esrl.es.strategy import ESState, OpenAIES, generation_rng
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_es_curve
 from esrl.runs import RunDir, load_checkpoint, refuse_resume_past, save_checkpoint
+from esrl.runs.limits import limits_progress
 
 ALGO = "es"
 INIT_STREAM = 0xFFFF  # rng stream of the initial parameters
@@ -251,7 +252,7 @@ def _run(
             }
             metrics.write(record)
             _save(run, snapshot, progress)
-            log(_format(record))
+            log(f"{_format(record)}  {_progress(config, snapshot.generation, progress)}")
             stop_reason = _stop_reason(config, snapshot.state, progress)
         final, final_std = _final_evaluation(
             config, backend, snapshot, confirm_returns if progress.solved else None
@@ -308,6 +309,24 @@ def _stop_reason(config: ESConfig, state: ESState, progress: Progress) -> str:
     if config.max_seconds and progress.seconds >= config.max_seconds:
         return "time limit"
     return ""
+
+
+def _progress(config: ESConfig, generations: int, progress: Progress) -> str:
+    """How far the run is toward its first limit, and the time left at the speed so far."""
+    seconds, steps = progress.seconds, progress.env_steps
+    limits = [
+        (
+            generations / config.generations,
+            (config.generations - generations) * seconds / generations,
+        )
+    ]
+    if config.max_env_steps:
+        rate = steps / seconds if seconds > 0 else 0.0
+        left = (config.max_env_steps - steps) / rate if rate > 0 else math.inf
+        limits.append((steps / config.max_env_steps, left))
+    if config.max_seconds:
+        limits.append((seconds / config.max_seconds, config.max_seconds - seconds))
+    return limits_progress(limits)
 
 
 def _format(r: dict) -> str:

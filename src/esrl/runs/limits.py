@@ -69,6 +69,16 @@ def budget_progress(
     return f"{min(done, 1.0):.1%} done, {_clock(max(left, 0.0))} left"
 
 
+def limits_progress(done_and_left: list[tuple[float, float]]) -> str:
+    """'37.5% done, 1:02:03 left' for the limit that comes first, from (fraction done,
+    seconds left) per limit that applies; '' if none does."""
+    if not done_and_left:
+        return ""
+    done = max(d for d, _ in done_and_left)
+    left = min(s for _, s in done_and_left)
+    return f"{min(done, 1.0):.1%} done, {_clock(max(left, 0.0))} left"
+
+
 def _clock(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "?"
