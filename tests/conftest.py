@@ -36,6 +36,24 @@ def snapshot(directory: Path) -> dict[str, str]:
     }
 
 
+def small_hopper(**overrides):
+    """ES on Hopper-v5 (EnvPool) in seconds: 12 members, 60-step episodes, 3 generations."""
+    import esrl
+
+    base = dict(
+        env="Hopper-v5",
+        seed=2,
+        population=12,
+        generations=3,
+        episode_steps=60,
+        eval_episodes=3,
+        target_return=float("inf"),
+        target_episodes=4,
+        noise_size=SMALL_NOISE,
+    )
+    return esrl.ESConfig(**{**base, **overrides})
+
+
 def tiny_pong(**overrides):
     """ES on Pong with a budget of seconds: 4 members, 60-step games, 2 generations."""
     import esrl

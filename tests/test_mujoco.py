@@ -1,7 +1,6 @@
 """MuJoCo locomotion: the preset, the engines, layout independence and a run end to end."""
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import esrl
 from esrl.es.config import MUJOCO_PRESET, ESConfig
 from esrl.es.evaluation import build_policy
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE, run_cli, small_hopper
 
 SHAPES = {  # observation size, action size (gymnasium v5 defaults)
     "HalfCheetah-v5": (17, 6),
@@ -64,26 +63,11 @@ def test_preset_applies_the_same_from_python_and_the_cli(tmp_path):
     assert saved == expected
 
 
-def _hopper(**kw) -> ESConfig:
-    return ESConfig(
-        env="Hopper-v5",
-        seed=2,
-        population=12,
-        generations=3,
-        episode_steps=60,
-        eval_episodes=3,
-        target_return=math.inf,
-        target_episodes=4,
-        noise_size=SMALL_NOISE,
-        **kw,
-    )
-
-
 def test_backends_and_worker_counts_agree_bitwise(tmp_path):
-    serial = esrl.train_es(_hopper(backend="serial"), tmp_path / "s", log=lambda s: None)
+    serial = esrl.train_es(small_hopper(backend="serial"), tmp_path / "s", log=lambda s: None)
     for workers in (2, 3):
         other = esrl.train_es(
-            _hopper(backend="process", workers=workers), tmp_path / f"p{workers}", log=print
+            small_hopper(backend="process", workers=workers), tmp_path / f"p{workers}", log=print
         )
         np.testing.assert_array_equal(other.params, serial.params)
         assert other.final_return == serial.final_return
@@ -93,7 +77,7 @@ def test_backends_and_worker_counts_agree_bitwise(tmp_path):
 def test_a_short_run_trains_evaluates_and_records(tmp_path):
     out = tmp_path / "cheetah"
     result = esrl.train_es(
-        dataclasses.replace(_hopper(), env="HalfCheetah-v5", generations=2),
+        dataclasses.replace(small_hopper(), env="HalfCheetah-v5", generations=2),
         out,
         log=lambda s: None,
     )

@@ -10,7 +10,7 @@ import pytest
 import esrl
 from esrl.es.trainer import resume_es
 
-from .conftest import SMALL_NOISE, run_cli, tiny_pong
+from .conftest import SMALL_NOISE, run_cli, small_hopper, tiny_pong
 from .ray_helpers import GENERATIONS, cluster, config, metrics, quiet
 
 # one xdist worker runs every Ray test: clusters and `pgrep ray::` must not meet another's
@@ -111,17 +111,7 @@ def test_es_on_pong_on_ray_matches_serial(three_nodes, tmp_path):
 
 def test_es_on_mujoco_on_ray_matches_serial(three_nodes, tmp_path):
     """Hopper (EnvPool) on 3 Ray workers, 12 tasks a generation, against one serial task."""
-    hopper = esrl.ESConfig(
-        env="Hopper-v5",
-        seed=2,
-        population=12,
-        generations=3,
-        episode_steps=60,
-        eval_episodes=3,
-        target_return=float("inf"),
-        target_episodes=4,
-        noise_size=SMALL_NOISE,
-    )
+    hopper = small_hopper()
     serial = esrl.train_es(hopper, tmp_path / "serial", log=quiet)
     on_ray = esrl.train_es(dataclasses.replace(hopper, backend="ray"), tmp_path / "ray", log=quiet)
     np.testing.assert_array_equal(on_ray.params, serial.params)

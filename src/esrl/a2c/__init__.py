@@ -7,7 +7,7 @@ Names load on first use, so that reading `esrl.a2c.config` (the CLI does) does n
 import torch.
 """
 
-import importlib
+from esrl.lazy import lazy_attributes
 
 _WHERE = {
     "A2C": "esrl.a2c.algorithm",
@@ -23,8 +23,4 @@ _WHERE = {
 }
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'esrl.a2c' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)

@@ -5,7 +5,7 @@ Names load on first use, so that reading `esrl.dqn.config` (the CLI does) does n
 import torch.
 """
 
-import importlib
+from esrl.lazy import lazy_attributes
 
 _WHERE = {
     "DQNAgent": "esrl.dqn.agent",
@@ -20,8 +20,4 @@ _WHERE = {
 }
 __all__ = sorted(_WHERE)
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'esrl.dqn' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _WHERE)
