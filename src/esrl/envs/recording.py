@@ -55,11 +55,11 @@ def record_episode(
 def _make_rendering(env_id: str) -> gym.Env:
     """`gym.make(env_id, render_mode="rgb_array")`, with MuJoCo rendering headless (EGL,
     unless MUJOCO_GL says otherwise) and one clear error where no GL library is present."""
+    from esrl.envs.vector import is_mujoco
     from esrl.errors import UserError
 
-    entry = getattr(gym.spec(env_id), "entry_point", "")
     options = {}
-    if isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco"):
+    if is_mujoco(env_id):
         os.environ.setdefault("MUJOCO_GL", "egl")  # read when MuJoCo's renderer loads
         options["camera_name"] = "track"  # the model's camera that follows the body
     env = gym.make(env_id, render_mode="rgb_array", **options)

@@ -55,6 +55,13 @@ def env_info(env_id: str) -> EnvInfo:
     return EnvInfo(env_id, obs_space, act_space, spec.max_episode_steps, spec.reward_threshold)
 
 
+def is_mujoco(env_id: str) -> bool:
+    """Whether gymnasium registers `env_id` as one of its MuJoCo envs (any version)."""
+    spec = gym.registry.get(env_id)
+    entry = spec.entry_point if spec is not None else None
+    return isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco")
+
+
 def make_vector_env(env_id: str, num_envs: int) -> gym.vector.VectorEnv:
     env_info(env_id)  # validates with a clear message before building num_envs copies
     return gym.make_vec(env_id, num_envs=num_envs)

@@ -209,13 +209,9 @@ MUJOCO_TARGETS = {
 
 def mujoco_family(env: str) -> str | None:
     """'HalfCheetah' for 'HalfCheetah-v5' (any gymnasium MuJoCo id), else None."""
-    import gymnasium as gym
+    from esrl.envs.vector import is_mujoco
 
-    spec = gym.registry.get(env)
-    entry = spec.entry_point if spec is not None else None
-    if not (isinstance(entry, str) and entry.startswith("gymnasium.envs.mujoco")):
-        return None
-    return env.split("-v")[0]
+    return env.split("-v")[0] if is_mujoco(env) else None
 
 
 def preset_for(env: str) -> dict:
