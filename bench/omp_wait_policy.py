@@ -8,7 +8,7 @@
 
 `import esrl` sets `OMP_WAIT_POLICY=PASSIVE` unless it is set already: idle OpenMP
 threads sleep instead of spinning on the cores ALE's emulator threads need. On the
-2-core hosts of sessions 3-18 that made A2C and DQN about 10% faster; on session 20's
+first 2-core hosts measured that made A2C and DQN about 10% faster; on one
 AVX-512 host spinning (`ACTIVE`) made A2C about 20% faster instead. libgomp reads the
 variable once, when torch loads, so the two cannot be compared inside one process:
 this script trains the algorithm's default command in fresh processes, alternating
