@@ -30,6 +30,7 @@ from esrl.policies import MLPPolicy, make_action_head
 if TYPE_CHECKING:
     from esrl.policies.conv import ConvPolicy
 
+NOISE_BLOCK = 128  # steps of action noise drawn per generator call
 ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as DeepMind's
 
 # Streams keep the episodes of different uses of one generation independent.
@@ -187,6 +188,30 @@ def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
     )
 
 
+class ActionNoise:
+    """Each member's own stream of Gaussian action noise, drawn in blocks of steps.
+
+    A block of `NOISE_BLOCK` steps is one draw from the member's generator, which
+    yields the same numbers as one draw per step: only the Python calls are fewer.
+    Members without a generator (the mean policy) get zeros.
+    """
+
+    def __init__(self, rngs: list, width: int, scale: float):
+        self.rngs = rngs
+        self.scale = np.float32(scale)
+        self.block = np.zeros((len(rngs), NOISE_BLOCK, width), np.float32)
+        self.used = np.zeros(len(rngs), np.int64)
+
+    def next(self, members: np.ndarray) -> np.ndarray:
+        """The next noise row of each member given (members are distinct)."""
+        step = self.used[members] % NOISE_BLOCK
+        for m in members[step == 0]:
+            if self.rngs[m] is not None:
+                self.rngs[m].standard_normal(out=self.block[m], dtype=np.float32)
+        self.used[members] += 1
+        return self.scale * self.block[members, step]
+
+
 def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """No-op start counts where both members of an antithetic pair get the same start:
     their return difference then measures the perturbation, not the luck of the start."""
@@ -246,23 +271,23 @@ class Evaluator:
         seeds = np.array([seed_from(*key) for key in episode_key], np.int64)
         # Action noise explores around the perturbed members only; the mean policy
         # plays noise-free, as `esrl eval` and `load_policy(...).act` do.
-        noise_rngs = {
-            m: np.random.default_rng([*episode_key[m], int(task.signs[m]) + 1])
-            for m in (np.flatnonzero(task.signs) if cfg.action_noise > 0.0 else [])
-        }
-        noisy = bool(noise_rngs)
+        noise = (
+            ActionNoise(
+                [
+                    np.random.default_rng([*key, int(sign) + 1]) if sign else None
+                    for key, sign in zip(episode_key, task.signs, strict=True)
+                ],
+                self.policy.head.num_outputs,
+                cfg.action_noise,
+            )
+            if cfg.action_noise > 0.0
+            else None
+        )
 
         def act(members: np.ndarray | slice, obs: np.ndarray) -> np.ndarray:
             outputs = self.policy.outputs(self.policy.select(prepared, members), obs)
-            if noisy:
-                members = np.arange(len(task.signs))[members]
-                width = outputs.shape[1]
-                zeros = np.zeros(width, np.float32)
-                noise = [
-                    noise_rngs[m].standard_normal(width, np.float32) if m in noise_rngs else zeros
-                    for m in members
-                ]
-                outputs = outputs + np.float32(cfg.action_noise) * np.stack(noise)
+            if noise is not None:
+                outputs = outputs + noise.next(np.arange(len(seeds))[members])
             return self.policy.head(outputs)
 
         played = self.engine.play(seeds, act, self.step_cap, cfg.obs_norm)
