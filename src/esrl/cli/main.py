@@ -11,7 +11,7 @@ from esrl.cli.config_args import add_config_arguments, given_values
 from esrl.errors import UserError
 
 EXIT_USER_ERROR = 2
-EXIT_SIGTERM = 128 + 15  # the shell's code for a TERM, though the run saved first
+EXIT_SIGNAL = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2}  # the shell's codes, though saved
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +97,10 @@ def _eval(args: argparse.Namespace) -> None:
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     saved = _saved_module(args.run_dir)
+    if args.video:
+        from esrl.envs.recording import check_video_path
+
+        check_video_path(args.video)  # before minutes of play, not after
     returns = saved.evaluate_run(args.run_dir, args.episodes, args.seed, args.video, log=print)
     print(f"mean return {returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} episodes")
 
@@ -111,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(line_buffering=True)  # progress lines reach a log file or pipe
     try:
         if args.command == "train":
-            if _train(args).stop_reason == "SIGTERM":
-                sys.stderr.write("esrl: stopped by SIGTERM and saved (resume with --resume)\n")
-                return EXIT_SIGTERM
+            reason = _train(args).stop_reason
+            if reason in EXIT_SIGNAL:
+                sys.stderr.write(f"esrl: stopped by {reason} and saved (resume with --resume)\n")
+                return EXIT_SIGNAL[reason]
         elif args.command == "eval":
             _eval(args)
         elif args.command == "plot":
@@ -123,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         sys.stderr.write(
-            "esrl: interrupted; the last checkpoint is intact (resume with --resume)\n"
+            "esrl: interrupted; a run directory keeps its last checkpoint (--resume RUN_DIR)\n"
         )
-        return 130
+        return EXIT_SIGNAL["SIGINT"]
+    except OSError as exc:  # the machine's, not esrl's: a full disk, a read-only place
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"esrl: error: {exc.strerror or exc}{where}\n")
+        return EXIT_USER_ERROR
     return 0

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from esrl.configs import opt
+from esrl.configs import check_fields, opt
 from esrl.errors import UserError
 
 
@@ -76,6 +76,7 @@ class DQNConfig:
     )
 
     def validate(self) -> None:
+        check_fields(self)
         positive = {
             "nenvs": self.nenvs,
             "seq_length": self.seq_length,

@@ -59,6 +59,11 @@ class ReplayBuffer:
         oldest = max(0, self.added - self.slots)
         return oldest + self.stack - 1, self.added - n
 
+    def can_sample(self, n: int) -> bool:
+        """Whether one n-step window is held yet (a small --learning-starts may ask early)."""
+        low, high = self.valid_range(n)
+        return high > low
+
     def sample(self, batch_size: int, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Random windows: obs at t, actions a_t, rewards and dones t..t+n-1, obs at t+n."""
         low, high = self.valid_range(n)

@@ -25,8 +25,10 @@ from esrl.dqn.replay import ReplayBuffer
 from esrl.envs.batch import make_env_batch, play_games
 from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
+from esrl.errors import UserError
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_dqn_curves
+from esrl.networks import require_weights_finite
 from esrl.pipeline import LearnerThread
 from esrl.runs import (
     RunDir,
@@ -91,32 +93,43 @@ def train_dqn(
     path = out or RunDir.default_path(ALGO, config.env, config.seed)
     RunDir.check_new(path)
     env = make_env(config, config.nenvs)  # a clear error for a bad env before anything is written
-    run = RunDir.create(path, ALGO, config)
-    return _run(config, run, env, build_agent(config, env), state=None, log=log)
+    with RunDir.create(path, ALGO, config) as run:
+        return _run(config, run, env, build_agent(config, env), state=None, log=log)
 
 
 def resume_dqn(
     run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
 ) -> TrainResult:
     """Continue a run from its checkpoint; the replay memory too if it was saved."""
-    run = RunDir.open(run_dir)
-    config = with_resume_overrides(run.read_config(ALGO, DQNConfig), overrides or {}, run.path)
-    config.validate()
-    state = load_torch_state(run.agent_path)
-    refuse_resume_past(
-        run.path,
-        budget_stop_reason(state["env_steps"], config.steps, state["seconds"], config.max_seconds),
-    )
-    env = make_env(config, config.nenvs)
-    agent = build_agent(config, env)
-    agent.load_state(state["agent"])
-    run.write_config(ALGO, config)
-    return _run(config, run, env, agent, state=state, log=log)
+    with RunDir.open(run_dir).open_to_resume() as run:
+        config = with_resume_overrides(run.read_config(ALGO, DQNConfig), overrides or {}, run.path)
+        config.validate()
+        state = load_torch_state(run.agent_path, STATE_KEYS)
+        refuse_resume_past(
+            run.path,
+            budget_stop_reason(
+                state["env_steps"], config.steps, state["seconds"], config.max_seconds
+            ),
+        )
+        env = make_env(config, config.nenvs)
+        agent = build_agent(config, env)
+        try:
+            agent.load_state(state["agent"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"checkpoint in {run.path} does not fit its config ({exc})") from None
+        run.write_config(ALGO, config)
+        return _run(config, run, env, agent, state=state, log=log)
+
+
+STATE_KEYS = ("agent", "sample_rng", "env_steps", "seconds", "game_scores", "games", "eval_score")
 
 
 def _save(
     run, config, agent, runner, replay, sample_rng, seconds, eval_seconds, eval_score
 ) -> None:
+    require_weights_finite(
+        agent.online, f"after {agent.gradient_steps:,} updates, a network weight"
+    )
     if config.save_replay:  # first, so an agent.pt never points past the replay it goes with
         arrays = {k: np.asarray(v) for k, v in replay.state().items()}
         save_checkpoint(run.path / REPLAY_FILE, arrays, {"env_steps": runner.step_var})
@@ -219,6 +232,8 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
     eval_seconds = state.get("eval_seconds", 0.0) if state else 0.0
     sigterm = StopOnSigterm()
     try:
+        if not state:  # resumable from the start: never a dead run dir
+            _save(run, config, agent, runner, replay, sample_rng, 0.0, 0.0, eval_score)
         while not stop_reason:
             trajectory = runner.get_next()
             for t in range(config.seq_length):
@@ -232,7 +247,7 @@ def _run(config, run, env, agent: DQNAgent, state: dict | None, log) -> TrainRes
                 starts = trajectory["game_over"][t]
             acted_q.append(float(torch.stack(trajectory["q_max"]).mean()))
             agent.iteration += 1
-            if len(replay) >= max(config.learning_starts, 1):
+            if len(replay) >= config.learning_starts and replay.can_sample(config.n_steps):
                 batches = [
                     replay.sample(config.batch_size, config.n_steps, sample_rng)
                     for _ in range(config.updates_per_iteration)

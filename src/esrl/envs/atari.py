@@ -13,6 +13,7 @@ not DeepMind's, so every constructor here sets them explicitly:
 """
 
 import re
+import sys
 from functools import cache
 
 import gymnasium as gym
@@ -51,14 +52,45 @@ def game_name(env_id: str) -> str | None:
     An id that is clearly meant as Atari (ALE/..., ...NoFrameskip...) but names no
     ROM is a UserError listing where to find valid names.
     """
+    atari_id = env_id.startswith("ALE/") or "NoFrameskip" in env_id
+    if not atari_id and _registered_elsewhere(env_id):
+        return None  # a gymnasium id means that env, even where a ROM shares its name
     name = re.sub(r"-v\d+$", "", env_id.removeprefix("ALE/"))
     name = re.sub(r"(NoFrameskip|Deterministic)$", "", name)
     snake = name if name.islower() else re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
     if snake in _roms():
+        if not atari_id:
+            _note_namesake(env_id, snake)
         return snake
-    if env_id.startswith("ALE/") or "NoFrameskip" in env_id:
+    if atari_id:
         raise UserError(f"{env_id!r} names no Atari game known to ale-py; {ROM_LIST_HINT}")
     return None
+
+
+def _registered_elsewhere(env_id: str) -> bool:
+    """Whether gymnasium registers `env_id` as an env that is not an ALE game."""
+    spec = gym.envs.registry.get(env_id)
+    return spec is not None and "ale_py" not in str(spec.entry_point)
+
+
+@cache
+def _note_namesake(env_id: str, rom: str) -> None:
+    """Say which env a plain game name took when gymnasium has a namesake."""
+    namesakes = sorted(  # plain ids before namespaced ones, newest version last
+        (
+            key
+            for key, spec in gym.envs.registry.items()
+            if "ale_py" not in str(spec.entry_point)
+            and re.sub(r"-v\d+$", "", key.split("/")[-1]).replace("_", "").lower()
+            == rom.replace("_", "")
+        ),
+        key=lambda key: ("/" not in key, key),
+    )
+    if namesakes:
+        sys.stderr.write(
+            f"esrl: {env_id!r} is the Atari game {rom!r}; for gymnasium's env use "
+            f"--env {namesakes[-1]}\n"
+        )
 
 
 def make_atari(

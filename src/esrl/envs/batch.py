@@ -16,6 +16,7 @@ from gymnasium.vector import AutoresetMode
 from esrl.envs.atari import game_name, nature_dqn_env
 from esrl.envs.split import SplitBatch
 from esrl.envs.vector import env_info
+from esrl.errors import UserError, require_finite
 
 # Atari observation pipelines: DeepMind's 84x84, or the DQN notebook's 105x80 with the
 # bottom 25 rows (score bar) cropped: ALE resizes the screen to 120x80 and 15 rows
@@ -51,7 +52,12 @@ def make_env_batch(
                 [nature_dqn_env(env_id, n, **options) for n in (half, num_envs - half)]
             )
         return nature_dqn_env(env_id, num_envs, **options)
-    env_info(env_id)  # a clear error for unknown ids or unusable spaces
+    actions = env_info(env_id).action_space  # a clear error for unknown ids or unusable spaces
+    if not isinstance(actions, gym.spaces.Discrete):
+        raise UserError(
+            f"{env_id!r} has actions {actions}; A2C and DQN here choose among discrete "
+            "actions (train it with `esrl train es`)"
+        )
     env = gym.make_vec(
         env_id,
         num_envs=num_envs,
@@ -62,7 +68,11 @@ def make_env_batch(
 
 
 class EpisodeScores(gym.vector.VectorWrapper):
-    """`info["game_score"]` and `info["game_over"]` for a same-step-autoreset vector env."""
+    """`info["game_score"]` and `info["game_over"]` for a same-step-autoreset vector env.
+
+    A NaN or infinite reward or observation stops here with one clear line: NaN in
+    `game_score` means "game not over", and a learner must never train on it.
+    """
 
     def __init__(self, env: gym.vector.VectorEnv):
         super().__init__(env)
@@ -70,10 +80,15 @@ class EpisodeScores(gym.vector.VectorWrapper):
 
     def reset(self, *, seed=None, options=None):
         self._scores[:] = 0.0
-        return self.env.reset(seed=seed, options=options)
+        obs, info = self.env.reset(seed=seed, options=options)
+        require_finite(obs, f"{self.env.spec.id if self.env.spec else 'the env'}: an observation")
+        return obs, info
 
     def step(self, actions):
         obs, reward, terminated, truncated, info = self.env.step(actions)
+        name = self.env.spec.id if self.env.spec else "the env"
+        require_finite(reward, f"{name}: a reward")
+        require_finite(obs, f"{name}: an observation")
         over = terminated | truncated
         self._scores += reward
         info = dict(info)

@@ -11,6 +11,33 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from esrl.errors import UserError
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
+
+
+def check_video_path(path: Path | str) -> Path:
+    """A place a video can be written to, or one UserError line; checked before any
+    episode is played, so a mistyped path costs no time."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UserError(f"--video needs a file name ending in {', '.join(VIDEO_SUFFIXES)}: {path}")
+    probe = path.with_name(f".{path.name}.probe")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write the video {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _headless_sdl() -> None:
+    """Classic-control envs draw with pygame, whose SDL looks for a display (and prints
+    "XDG_RUNTIME_DIR is invalid" without one) even for rgb_array frames. Off-screen
+    frames need no display; a driver chosen by the user is kept."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
 
 def record_episode(
     env_id: str,
@@ -25,10 +52,10 @@ def record_episode(
     """
     import imageio.v2 as imageio
 
+    path = check_video_path(path)
+    _headless_sdl()
     env = _make_rendering(env_id)
     fps = env.metadata.get("render_fps", 30)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     total, frames = 0.0, 0
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
@@ -119,8 +146,7 @@ def record_atari_game(
         noop_max=0,
         reward_clipping=False,
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_video_path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     score, frames = 0.0, 0
     try:

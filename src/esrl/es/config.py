@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from esrl.configs import apply_presets, opt
+from esrl.configs import apply_presets, check_fields, opt
 from esrl.errors import UserError
 from esrl.es.noise import DEFAULT_SIZE
 
@@ -94,6 +94,7 @@ class ESConfig:
         "stop once the mean policy averages this over --target-episodes "
         "(default: the env's reward threshold; inf disables)",
         resumable=True,
+        infinite=True,
     )
     target_episodes: int = opt(
         100, "episodes that confirm the target and the final evaluation", resumable=True
@@ -101,6 +102,7 @@ class ESConfig:
 
     def validate(self) -> None:
         """Raise UserError for values no run can use; checked before anything is written."""
+        check_fields(self)
         positive = {
             "population": self.population,
             "sigma": self.sigma,

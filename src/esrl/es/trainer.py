@@ -16,7 +16,7 @@ from esrl.backends import Backend, make_backend
 from esrl.configs import with_resume_overrides
 from esrl.envs.atari import game_name
 from esrl.envs.vector import env_info
-from esrl.errors import NonFiniteReturnError, UserError
+from esrl.errors import NonFiniteReturnError, UserError, require_finite
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import (
     CONFIRM_STREAM,
@@ -33,7 +33,13 @@ from esrl.es.replica import Snapshot, Update, advance, build_strategy
 from esrl.es.strategy import ESState, OpenAIES, generation_rng
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_es_curve
-from esrl.runs import RunDir, load_checkpoint, refuse_resume_past, save_checkpoint
+from esrl.runs import (
+    RunDir,
+    StopOnSigterm,
+    load_checkpoint,
+    refuse_resume_past,
+    save_checkpoint,
+)
 from esrl.runs.limits import limits_progress
 
 ALGO = "es"
@@ -66,7 +72,12 @@ class Progress:
 def resolve(config: ESConfig) -> ESConfig:
     """Validate and fill env-dependent defaults, so the saved config says what ran."""
     config.validate()
-    build_policy(config)  # a clear error now for an env or network we cannot use
+    policy = build_policy(config)  # a clear error now for an env or network we cannot use
+    if config.noise_size < policy.num_params:
+        raise UserError(
+            f"--noise-size {config.noise_size} is smaller than the policy's "
+            f"{policy.num_params} parameters"
+        )
     if config.target_return is None:
         threshold = None if game_name(config.env) else env_info(config.env).reward_threshold
         target = threshold if threshold is not None else math.inf
@@ -87,12 +98,13 @@ def train_es(
     except BaseException:
         backend.close()
         raise
-    policy = build_policy(config)
-    noise = NoiseTable.shared(config.seed, config.noise_size)
-    params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
-    strategy = build_strategy(config, noise, policy.num_params)
-    snapshot = Snapshot(strategy.init(params), ObservationStats.zeros(policy.stats_shape))
-    return _run(config, run, backend, strategy, snapshot, Progress(), log, resumed=False)
+    with run:
+        policy = build_policy(config)
+        noise = NoiseTable.shared(config.seed, config.noise_size)
+        params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
+        strategy = build_strategy(config, noise, policy.num_params)
+        snapshot = Snapshot(strategy.init(params), ObservationStats.zeros(policy.stats_shape))
+        return _run(config, run, backend, strategy, snapshot, Progress(), log, resumed=False)
 
 
 def resume_es(
@@ -103,28 +115,37 @@ def resume_es(
     Only `resumable` fields (backend, workers, stop conditions) may be overridden;
     asking to change anything else (e.g. the env) is an error, never a silent restart.
     """
-    run = RunDir.open(run_dir)
-    config = run.read_config(ALGO, ESConfig)
-    config = resolve(with_resume_overrides(config, overrides or {}, run.path))
-    arrays, meta = load_checkpoint(run.checkpoint_path)
-    policy = build_policy(config)
-    if arrays.get("params", np.empty(0)).shape != (policy.num_params,):
-        raise UserError(f"checkpoint in {run.path} does not match its config.json")
-    noise = NoiseTable.shared(config.seed, config.noise_size)
-    strategy = build_strategy(config, noise, policy.num_params)
-    state = ESState(
-        params=arrays["params"],
-        optimizer=OptimizerState(t=meta["optimizer_t"], m=arrays["opt_m"], v=arrays["opt_v"]),
-        generation=meta["generation"],
-    )
-    obs_stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
-    progress = Progress(meta["env_steps"], meta["seconds"], meta["solved"])
-    if not progress.solved:  # a solved run resumes to its final evaluation alone
-        refuse_resume_past(run.path, _stop_reason(config, state, progress))
-    backend = make_backend(config)  # before writing: a backend that cannot start changes nothing
-    run.write_config(ALGO, config)
-    snapshot = Snapshot(state, obs_stats)
-    return _run(config, run, backend, strategy, snapshot, progress, log, resumed=True)
+    with RunDir.open(run_dir).open_to_resume() as run:
+        config = run.read_config(ALGO, ESConfig)
+        config = resolve(with_resume_overrides(config, overrides or {}, run.path))
+        arrays, meta = load_checkpoint(run.checkpoint_path)
+        policy = build_policy(config)
+        if arrays.get("params", np.empty(0)).shape != (policy.num_params,):
+            raise UserError(f"checkpoint in {run.path} does not match its config.json")
+        noise = NoiseTable.shared(config.seed, config.noise_size)
+        strategy = build_strategy(config, noise, policy.num_params)
+        try:
+            state = ESState(
+                params=arrays["params"],
+                optimizer=OptimizerState(
+                    t=meta["optimizer_t"], m=arrays["opt_m"], v=arrays["opt_v"]
+                ),
+                generation=meta["generation"],
+            )
+            obs_stats = ObservationStats(arrays["obs_sum"], arrays["obs_sumsq"], meta["obs_count"])
+            progress = Progress(meta["env_steps"], meta["seconds"], meta["solved"])
+        except KeyError as exc:
+            raise UserError(
+                f"checkpoint in {run.path} lacks {exc}; it is not an ES checkpoint"
+            ) from None
+        if not progress.solved:  # a solved run resumes to its final evaluation alone
+            refuse_resume_past(run.path, _stop_reason(config, state, progress))
+        backend = make_backend(
+            config
+        )  # before writing: a backend that cannot start changes nothing
+        run.write_config(ALGO, config)
+        snapshot = Snapshot(state, obs_stats)
+        return _run(config, run, backend, strategy, snapshot, progress, log, resumed=True)
 
 
 def _save(run: RunDir, snapshot: Snapshot, progress: Progress) -> None:
@@ -203,7 +224,10 @@ def _run(
         f" backend {config.backend}, run dir {run.path}"
     )
     confirm_returns = None
+    sigterm = StopOnSigterm()
     try:
+        if not resumed:
+            _save(run, snapshot, progress)  # resumable from the start: never a dead run dir
         started = time.perf_counter() - progress.seconds
         while not stop_reason:
             gen_start = time.perf_counter()
@@ -215,6 +239,7 @@ def _run(
             result = gather(tasks, backend.evaluate(snapshot, tasks))
             _check_finite(result.returns, generation)
             _check_finite(result.eval_returns[:, None], generation)
+            require_finite(result.obs_stats.sum, f"generation {generation}: an observation")
             progress.env_steps += result.env_steps
             eval_return = (
                 float(result.eval_returns.mean()) if len(result.eval_returns) else math.nan
@@ -232,6 +257,7 @@ def _run(
                 fitness = result.returns + config.length_bonus * result.lengths
                 update = Update(generation, indices, fitness, result.obs_stats)
                 snapshot = advance(strategy, snapshot, update)
+                require_finite(snapshot.state.params, f"generation {generation}: a weight")
             now = time.perf_counter()
             progress.seconds = now - started
             record = {
@@ -253,11 +279,16 @@ def _run(
             metrics.write(record)
             _save(run, snapshot, progress)
             log(f"{_format(record)}  {_progress(config, snapshot.generation, progress)}")
-            stop_reason = _stop_reason(config, snapshot.state, progress)
-        final, final_std = _final_evaluation(
-            config, backend, snapshot, confirm_returns if progress.solved else None
+            stop_reason = _stop_reason(config, snapshot.state, progress) or sigterm.reason
+        final, final_std = (
+            _final_evaluation(
+                config, backend, snapshot, confirm_returns if progress.solved else None
+            )
+            if not sigterm.reason  # a signal asks to stop now; resume evaluates later
+            else (math.nan, math.nan)
         )
     finally:
+        sigterm.close()
         backend.close()
         metrics.close()
     plot_es_curve(
@@ -272,10 +303,11 @@ def _run(
         f"stopped: {stop_reason} after {generations} generations, "
         f"{progress.env_steps:,} env steps, {progress.seconds:.2f} s of training"
     )
-    log(
-        f"final: mean return {final:.1f} +- {final_std:.1f} over {config.target_episodes} "
-        f"episodes of the mean policy"
-    )
+    if not sigterm.reason:
+        log(
+            f"final: mean return {final:.1f} +- {final_std:.1f} over {config.target_episodes} "
+            f"episodes of the mean policy"
+        )
     return TrainResult(
         run.path,
         snapshot.state.params,

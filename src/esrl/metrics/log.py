@@ -1,6 +1,7 @@
 """One metrics record per generation or update, to JSONL and TensorBoard at once."""
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,23 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _summary_writer_class() -> type:
+    """tensorboardX's SummaryWriter, imported without torch where torch is not loaded yet.
+
+    tensorboardX imports torch, if installed, only to accept tensors as values; the
+    records here are plain numbers, and torch's import takes seconds.
+    """
+    hide = "torch" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` fails
+    try:
+        from tensorboardX import SummaryWriter
+    finally:
+        if hide:
+            del sys.modules["torch"]
+    return SummaryWriter
+
+
 class MetricsLog:
     """Appends records; on resume, drops records past the checkpoint so none is doubled."""
 
@@ -30,7 +48,7 @@ class MetricsLog:
             tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
             tmp.replace(self.path)
         self._file = open(self.path, "a")  # noqa: SIM115 - lives as long as the log
-        from tensorboardX import SummaryWriter
+        SummaryWriter = _summary_writer_class()
 
         purge = None if resume_from is None else self._purge_step(resume_from)
         self._tb = SummaryWriter(str(tensorboard_dir), purge_step=purge, flush_secs=10)

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from esrl.errors import require_finite
+
 
 def orthogonal(layer: nn.Module, gain: float) -> nn.Module:
     """Orthogonal kernel with `gain`, zero bias (the A2C notebook's suggestion)."""
@@ -68,3 +70,11 @@ def mlp(
 def frames_to_input(obs: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(N, H, W, C) uint8 frames -> (N, C, H, W) float in [0, 1]."""
     return torch.as_tensor(obs).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def require_weights_finite(module: nn.Module, what: str) -> None:
+    """NonFiniteError (one line, exit 2) if any weight of `module` is NaN or infinite:
+    checked before each checkpoint, so a diverged network is never saved."""
+    for name, weight in module.named_parameters():
+        if not torch.isfinite(weight).all():
+            require_finite(weight.detach().cpu().numpy(), f"{what} ({name})")

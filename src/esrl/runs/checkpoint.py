@@ -18,6 +18,7 @@ _META = "__meta__"
 
 
 def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Write atomically; a failed write (a full disk) leaves the previous file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     header = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -27,6 +28,8 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, A
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk or a read-only place: the previous file stays
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -56,11 +59,15 @@ def save_torch_state(path: Path, state: dict[str, Any]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk or a read-only place: the previous file stays
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def load_torch_state(path: Path) -> dict[str, Any]:
+def load_torch_state(path: Path, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A state saved by `save_torch_state`; UserError if unreadable or lacking a
+    `required` key."""
     import pickle
 
     import torch
@@ -69,6 +76,10 @@ def load_torch_state(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"no checkpoint at {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise UserError(f"checkpoint {path} is corrupt or unreadable ({exc})") from None
+    missing = [key for key in required if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise UserError(f"checkpoint {path} lacks {', '.join(missing)}")
+    return state

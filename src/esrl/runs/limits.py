@@ -29,29 +29,34 @@ def budget_stop_reason(env_steps: int, steps: int, seconds: float, max_seconds: 
 
 
 class StopOnSigterm:
-    """SIGTERM (`kill`, a scheduler's preemption) as one more limit, until `close()`.
+    """SIGTERM (`kill`, a scheduler's preemption) and SIGINT (Ctrl-C) as one more limit,
+    until `close()`.
 
-    A2C and DQN checkpoint once a minute, so dying on TERM loses up to a minute of
-    training. Here the first TERM only sets `reason` to "SIGTERM": the loop stops at
-    its next check and saves as at any limit. A second TERM ends the process at once.
-    Python takes signals in the main thread only; elsewhere this does nothing.
+    The first signal only sets `reason` to "SIGTERM" or "SIGINT": the loop stops at
+    its next check and saves as at any limit, so an A2C or DQN run loses nothing of
+    the minute since its last checkpoint. A second signal acts as it would without
+    this (TERM ends the process, Ctrl-C raises KeyboardInterrupt). Python takes
+    signals in the main thread only; elsewhere this does nothing.
     """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
     def __init__(self):
         self.reason = ""
-        self._previous = None
+        self._previous: dict[int, object] = {}
         if threading.current_thread() is threading.main_thread():
-            # None means a handler set outside Python, which cannot be put back
-            self._previous = signal.signal(signal.SIGTERM, self._handle) or signal.SIG_DFL
+            for signum in self.SIGNALS:
+                # None means a handler set outside Python, which cannot be put back
+                self._previous[signum] = signal.signal(signum, self._handle) or signal.SIG_DFL
 
     def _handle(self, signum, frame) -> None:
-        self.reason = "SIGTERM"
-        signal.signal(signal.SIGTERM, self._previous)
+        self.reason = signal.Signals(signum).name
+        signal.signal(signum, self._previous[signum])
 
     def close(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-            self._previous = None
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous = {}
 
 
 def budget_progress(
