@@ -369,3 +369,26 @@ def test_video_of_a_classic_control_env_prints_no_display_warning(small_run, tmp
     assert result.returncode == 0, result.stderr
     assert "XDG_RUNTIME_DIR" not in result.stderr
     assert (tmp_path / "v.mp4").stat().st_size > 0
+
+
+def test_ctrl_c_on_the_process_group_saves_and_exits_130(tmp_path):
+    out = tmp_path / "ctrl_c"
+    process = ["--backend", "process", "--workers", "2", "--target-return", "inf"]
+    proc = subprocess.Popen(
+        [*ESRL, "train", "es", "--env", "Acrobot-v1", *process, *NOISE, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    metrics = out / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its workers
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == "esrl: stopped by SIGINT and saved (resume with --resume)"
+    generation = load_checkpoint(out / "checkpoint.npz")[1]["generation"]
+    assert generation == read_metrics(metrics)[-1]["generation"] + 1

@@ -9,6 +9,7 @@ and its tasks) and sends back returns, lengths and observation sums.
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import traceback
 
 from esrl.es.config import ESConfig
@@ -22,6 +23,8 @@ def default_workers() -> int:
 
 
 def _worker_main(conn, config: ESConfig, threads: int) -> None:
+    # Ctrl-C reaches the whole process group; the driver stops the run and then us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     evaluator = Evaluator(config, NoiseTable.shared(config.seed, config.noise_size), threads)
     while True:
         message = conn.recv()
