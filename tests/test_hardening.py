@@ -189,6 +189,11 @@ def test_nan_observations_never_reach_the_saved_statistics(tmp_path):
         (["a2c", "--env", "Pendulum-v1"], "discrete actions"),
         (["dqn", "--env", "Pendulum-v1"], "discrete actions"),
         (["es", "--env", "Blackjack-v1"], "'Blackjack-v1' has observation space Tuple"),
+        (["es", "--backend", "process", "--workers", "100000"], "--workers must be at most"),
+        (["es", "--env", "pong", "--frame-size", "1"], "too small for the CNN"),
+        (["es", "--env", "pong", "--frame-skip", "100000"], "--frame-skip must be at most"),
+        (["a2c", "--nenvs", "100M"], "--nenvs must be at most"),
+        (["dqn", "--threads", "100000"], "--threads must be at most"),
     ],
 )
 def test_bad_values_are_refused_before_a_run_directory_exists(tmp_path, args, fragment):
@@ -196,6 +201,15 @@ def test_bad_values_are_refused_before_a_run_directory_exists(tmp_path, args, fr
     algo, *flags = args
     assert_clean_error(run_cli("train", algo, *flags, "--out", str(out)), fragment)
     assert not out.exists()
+
+
+def test_a_replay_memory_larger_than_ram_is_one_line(tmp_path):
+    result = run_cli("train", "dqn", "--replay-size", "100G", "--out", str(tmp_path / "r"))
+    assert_clean_error(result, "not enough memory")
+
+
+def test_eval_refuses_a_negative_seed(small_run):
+    assert_clean_error(run_cli("eval", str(small_run), "--seed", "-1"), "--seed must be >= 0")
 
 
 # --- 3. the noise table ------------------------------------------------------------

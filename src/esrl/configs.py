@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import math
+import os
 import types
 import typing
 from collections.abc import Callable
@@ -92,6 +93,22 @@ def check_fields(config: Any) -> None:
         choices = field.metadata.get("choices")
         if choices and value not in choices:
             raise UserError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
+
+
+MAX_ENVS = 65_536  # envs side by side: far past any speed-up, short of exhausting memory
+PER_CORE = 4  # threads or worker processes per core beyond which only switching grows
+
+
+def check_at_most(flag: str, value: int, limit: int, why: str) -> None:
+    """UserError unless value <= limit; `why` says what the limit protects."""
+    if value > limit:
+        raise UserError(f"{flag} must be at most {limit:,} ({why}), got {value:,}")
+
+
+def check_per_core(flag: str, value: int) -> None:
+    """Threads or processes: at most PER_CORE per core of this machine."""
+    cores = os.cpu_count() or 1
+    check_at_most(flag, value, PER_CORE * cores, f"{PER_CORE} per core, {cores} cores here")
 
 
 _KIND_NAMES = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from esrl.configs import check_fields, opt
+from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
 
 
@@ -62,6 +62,8 @@ class A2CConfig:
 
     def validate(self) -> None:
         check_fields(self)
+        check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
+        check_per_core("--threads", self.threads)
         positive = {
             "nenvs": self.nenvs,
             "nsteps": self.nsteps,

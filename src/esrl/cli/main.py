@@ -96,6 +96,8 @@ def _saved_module(run_dir: str):
 def _eval(args: argparse.Namespace) -> None:
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0, got {args.seed}")
     saved = _saved_module(args.run_dir)
     if args.video:
         from esrl.envs.recording import check_video_path
@@ -131,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
             "esrl: interrupted; a run directory keeps its last checkpoint (--resume RUN_DIR)\n"
         )
         return EXIT_SIGNAL["SIGINT"]
+    except MemoryError as exc:  # e.g. a replay memory larger than this machine's RAM
+        sys.stderr.write(f"esrl: error: not enough memory ({exc})\n")
+        return EXIT_USER_ERROR
     except OSError as exc:  # the machine's, not esrl's: a full disk, a read-only place
         where = f": {exc.filename}" if exc.filename else ""
         sys.stderr.write(f"esrl: error: {exc.strerror or exc}{where}\n")

@@ -3,9 +3,11 @@
 import math
 from dataclasses import dataclass
 
-from esrl.configs import apply_presets, check_fields, opt
+from esrl.configs import apply_presets, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
 from esrl.es.noise import DEFAULT_SIZE
+
+MAX_FRAME_SKIP = 100  # 1.7 s of Atari play per action; ALE crashes far beyond
 
 
 @apply_presets(lambda env: preset_for(env))
@@ -103,6 +105,9 @@ class ESConfig:
     def validate(self) -> None:
         """Raise UserError for values no run can use; checked before anything is written."""
         check_fields(self)
+        check_at_most("--frame-skip", self.frame_skip, MAX_FRAME_SKIP, "emulator frames per action")
+        if self.backend == "process":
+            check_per_core("--workers", self.workers)
         positive = {
             "population": self.population,
             "sigma": self.sigma,

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from esrl.errors import UserError
+
 ARCHITECTURES = ("cnn", "dense")
 
 
@@ -59,6 +61,8 @@ def build_layers(obs_shape: tuple[int, int, int], num_actions: int, arch: str) -
         raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")
     h, w = _conv_out(height, 8, 4), _conv_out(width, 8, 4)
     h, w = _conv_out(h, 4, 2), _conv_out(w, 4, 2)
+    if min(h, w) < 1:
+        raise UserError(f"--frame-size {min(height, width)} is too small for the CNN (20 or more)")
     return [
         Layer("conv", stack, 16, 8, 4),
         Layer("conv", 16, 32, 4, 2),
