@@ -2,7 +2,8 @@
 against the raw EnvPool rate.
 
     .venv/bin/python bench/mujoco.py [--envs HalfCheetah-v5,Hopper-v5] [--seeds 3]
-                                     [--max-minutes 30] [--out runs/bench-mujoco]
+                                     [--first-seed 0] [--max-minutes 30]
+                                     [--out runs/bench-mujoco]
 
 Prints, in one run, per env:
   1. EnvPool's raw rate with uniform random actions, as many envs and threads as
@@ -75,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--envs", default="HalfCheetah-v5,Hopper-v5,Walker2d-v5,Ant-v5")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed, ...")
     parser.add_argument("--max-minutes", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mujoco"))
     parser.add_argument("extra", nargs="*", help="after --: flags for every esrl train es")
@@ -89,7 +91,7 @@ def main() -> None:
             f"episodes; raw EnvPool {raw:,.0f} steps/s ({envs} envs, random actions)"
         )
         runs = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             out = args.out / f"{env_id}-seed{seed}-{stamp}"
             run = train(env_id, seed, args.max_minutes, out, args.extra)
             runs.append(run)
