@@ -5,12 +5,15 @@ from pathlib import Path
 from typing import Any
 
 
-def _figure(rows: int, cols: int, **options: Any):
-    """A figure and its axes, without pyplot: no GUI backend is chosen for the host
-    program and the import costs a third as much."""
+def _figure(rows: int, cols: int, figsize: tuple[float, float], fixed: bool = False, **options):
+    """A figure and its axes, without pyplot, so no GUI backend is chosen for the host
+    program. `fixed` margins instead of constrained layout: half the drawing time, for
+    the curve every run draws as it ends."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=options.pop("figsize"), constrained_layout=True)
+    figure = Figure(figsize=figsize, layout=None if fixed else "constrained")
+    if fixed:
+        figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.2)
     return figure, figure.subplots(rows, cols, **options)
 
 
@@ -25,7 +28,7 @@ def plot_es_curve(
 
     With `episode_steps`, training episodes were capped there, and the y label says so.
     """
-    fig, axes = _figure(1, 2, figsize=(11, 4))
+    fig, axes = _figure(1, 2, figsize=(11, 4), fixed=True)
     steps = [r["env_steps"] / 1e3 for r in records]
     gens = [r["generation"] for r in records]
     for ax, x, label in ((axes[0], steps, "env steps (thousands)"), (axes[1], gens, "generation")):
