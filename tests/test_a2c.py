@@ -186,7 +186,7 @@ def test_truncated_ratio_caps_the_weight_at_one_and_keeps_it_below():
 
 def test_a_saved_config_with_an_unknown_pipeline_ratio_is_refused():
     # argparse checks the flag; a hand-edited config.json reaches only validate()
-    with pytest.raises(UserError, match="--pipeline-ratio must be truncated or full"):
+    with pytest.raises(UserError, match="--pipeline-ratio must be one of truncated, full"):
         A2CConfig(pipeline=True, pipeline_ratio="half").validate()
 
 

@@ -91,11 +91,5 @@ class A2CConfig:
         for name, value in (("gamma", self.gamma), ("rms_alpha", self.rms_alpha)):
             if not 0 <= value <= 1:
                 raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
-        if self.rmsprop not in ("torch", "tf"):
-            raise UserError(f"--rmsprop must be torch or tf, got {self.rmsprop!r}")
-        if self.pipeline_ratio not in ("truncated", "full"):
-            raise UserError(
-                f"--pipeline-ratio must be truncated or full, got {self.pipeline_ratio!r}"
-            )
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
