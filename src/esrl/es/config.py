@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from esrl.configs import apply_presets, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
-from esrl.es.noise import DEFAULT_SIZE
 
+NOISE_SIZE = 2**25  # 32M float32 = 128 MiB; fine on a 24 GiB laptop, 25x the Pong CNN
 MAX_FRAME_SKIP = 100  # 1.7 s of Atari play per action; ALE crashes far beyond
 
 
@@ -65,7 +65,7 @@ class ESConfig:
         "generation to fit the workers, with the same result for any split)",
     )
     eval_episodes: int = opt(8, "episodes of the mean policy per generation, played alongside")
-    noise_size: int = opt(DEFAULT_SIZE, "floats in the shared noise table")
+    noise_size: int = opt(NOISE_SIZE, "floats in the shared noise table")
     # where and how long it runs (may change on --resume)
     backend: str = opt(
         "serial", "where evaluations run", choices=("serial", "process", "ray"), resumable=True

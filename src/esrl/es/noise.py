@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from esrl.errors import UserError
-
-DEFAULT_SIZE = 2**25  # 32M float32 = 128 MiB; fine on a 24 GiB laptop, 25x the Pong CNN
+from esrl.es.config import NOISE_SIZE
 
 
 def default_directory() -> Path:
@@ -56,7 +55,7 @@ class NoiseTable:
 
     @classmethod
     def shared(
-        cls, seed: int, size: int = DEFAULT_SIZE, directory: Path | None = None
+        cls, seed: int, size: int = NOISE_SIZE, directory: Path | None = None
     ) -> "NoiseTable":
         """Attach to this machine's table for (seed, size), creating it once if needed.
 
