@@ -100,3 +100,14 @@ def _grouped_tests_share_a_worker(request) -> None:
             "--dist loadgroup ignored this test's xdist_group (pytest-xdist#1386): "
             "check the pytest pin in pyproject.toml"
         )
+
+
+def wait_for_first_record(run_dir: Path, timeout: float = 120) -> Path:
+    """Block until a training subprocess has written its first metrics line."""
+    import time
+
+    metrics = run_dir / "metrics.jsonl"
+    deadline = time.time() + timeout
+    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
+        time.sleep(0.05)
+    return metrics

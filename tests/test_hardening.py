@@ -19,7 +19,7 @@ from esrl.envs.atari import game_name
 from esrl.metrics import read_metrics
 from esrl.runs import load_checkpoint
 
-from .conftest import SMALL_NOISE, run_cli, snapshot
+from .conftest import SMALL_NOISE, run_cli, snapshot, wait_for_first_record
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = ["--noise-size", str(SMALL_NOISE)]
@@ -129,10 +129,7 @@ def test_sigterm_stops_es_with_a_message_and_a_resumable_checkpoint(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    metrics = out / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
-        time.sleep(0.05)
+    metrics = wait_for_first_record(out)
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 143, stderr
@@ -395,10 +392,7 @@ def test_ctrl_c_on_the_process_group_saves_and_exits_130(tmp_path):
         text=True,
         start_new_session=True,  # its own process group, as a terminal gives it
     )
-    metrics = out / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
-        time.sleep(0.05)
+    metrics = wait_for_first_record(out)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the driver and its workers
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr

@@ -1,7 +1,6 @@
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import esrl
 from esrl.metrics import read_metrics
 from esrl.runs import budget_progress, load_torch_state
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE, run_cli, wait_for_first_record
 
 
 def test_continuous_box_actions_on_pendulum(tmp_path):
@@ -68,10 +67,7 @@ def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path
         stderr=subprocess.PIPE,
         text=True,
     )
-    metrics = out / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n")):
-        time.sleep(0.05)
+    metrics = wait_for_first_record(out)
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
