@@ -62,8 +62,8 @@ def run_esrl(
     return {
         "steps_per_second": result.env_steps / result.seconds,
         "seconds": result.seconds,
-        "score_mean100": result.score_mean100,
-        "games": result.games,
+        "score_mean100": result.scores["score_mean100"],
+        "games": result.scores["games"],
         "curve": [(r["env_steps"], r["score_mean100"]) for r in records],
     }
 

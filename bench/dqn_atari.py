@@ -56,11 +56,11 @@ def run_esrl(steps: int, out: str, eval_games: int, pipeline: bool) -> dict:
         frames="nature",
         network="nature",
         nenvs=NENVS,
-        seq_length=SEQ,
+        rollout_length=SEQ,
         replay_size=REPLAY,
         learning_starts=STARTS,
         batch_size=BATCH,
-        n_steps=10,
+        n_step_return=10,
         reward_scale=1.0,
         clip_rewards=True,
         epsilon_schedule="linear",
@@ -75,13 +75,13 @@ def run_esrl(steps: int, out: str, eval_games: int, pipeline: bool) -> dict:
     result = train_dqn(config, out, log=print)
     records = read_metrics(out / "metrics.jsonl")
     scores = evaluate_run(out, eval_games, seed=1, log=print)
-    training_seconds = result.seconds - result.eval_seconds
+    training_seconds = result.seconds - result.scores["eval_seconds"]
     return {  # SB3 plays no evaluation games while it learns: compare training time alone
         "steps_per_second": result.env_steps / training_seconds,
         "seconds": training_seconds,
         "steps_per_second_with_evals": result.env_steps / result.seconds,
-        "eval_seconds": result.eval_seconds,
-        "train_mean100": result.score_mean100,
+        "eval_seconds": result.scores["eval_seconds"],
+        "train_mean100": result.scores["score_mean100"],
         "eval_mean": float(scores.mean()),
         "eval_std": float(scores.std()),
         "curve": [(r["env_steps"], r["score_mean100"]) for r in records],

@@ -63,7 +63,8 @@ def main() -> None:
     result = esrl.train_es(config, out, log=on_line)
     wall = time.perf_counter() - started
     records = read_metrics(out / "metrics.jsonl")
-    print(f"[{args.label}] {len(result.params)} params, population {args.population}")
+    params = esrl.load_params(result.run_dir)
+    print(f"[{args.label}] {len(params)} params, population {args.population}")
     print(f"{'gen':>4} {'steps/s':>10} {'workers':>7} {'nodes':>5} {'B/worker':>9} "
           f"{'sync B':>8} {'wire B':>9}")  # fmt: skip
     for r, w in zip(records, wire, strict=False):
@@ -74,7 +75,7 @@ def main() -> None:
     steady = [r for r in records[2:] if r["sync_bytes"] == 0]
     summary = {
         "label": args.label,
-        "params": len(result.params),
+        "params": len(params),
         "generations": len(records),
         "train_seconds": result.seconds,
         "wall_seconds": wall,

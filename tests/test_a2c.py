@@ -21,7 +21,7 @@ from esrl.a2c.optimizer import RMSpropTF
 from esrl.envs import nature_dqn_env
 from esrl.envs.batch import make_env_batch
 from esrl.errors import UserError
-from esrl.pipeline import LearnerThread
+from esrl.pipeline import Learner
 
 from .conftest import run_cli, snapshot
 
@@ -266,7 +266,7 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     config = _cartpole()
     lines: list[str] = []
     result = train_a2c(config, tmp_path / "a", log=lines.append)
-    assert result.score_mean100 >= 120  # random play: about 22
+    assert result.scores["score_mean100"] >= 120  # random play: about 22
     progress = [line.split("steps/s")[-1] for line in lines if "steps/s" in line]
     assert [p.split("% done")[0].split()[-1] for p in progress] == ["33.3", "66.7", "100.0"]
     assert progress[-1].endswith("100.0% done, 0:00:00 left")
@@ -283,7 +283,7 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
 
 def test_pipelined_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     result = train_a2c(_cartpole(pipeline=True), tmp_path / "learned", log=lambda s: None)
-    assert result.score_mean100 >= 120  # random play: about 22
+    assert result.scores["score_mean100"] >= 120  # random play: about 22
     # separate processes, so nothing but the pipeline's own ordering could differ
     flags = ["--env", "CartPole-v1", "--steps", "2k", "--threads", "1", "--log-every", "1k"]
     models = {}
@@ -314,7 +314,7 @@ def test_learner_thread_runs_each_round_on_its_worker_with_its_own_thread_count(
         here = threading.current_thread().name
         return [{"round": name, "thread": here, "threads": torch.get_num_threads()}]
 
-    learner = LearnerThread(background=True, threads=main_threads + 1)
+    learner = Learner(background=True, threads=main_threads + 1)
     try:
         learner.start(lambda: one_round("first"))
         assert not learner.pending.done()  # start returned while the round is held back
@@ -326,7 +326,7 @@ def test_learner_thread_runs_each_round_on_its_worker_with_its_own_thread_count(
         assert [d["round"] for d in learner.wait()] == ["second"] and learner.wait() == []
     finally:
         learner.close()
-    in_line = LearnerThread(background=False)
+    in_line = Learner(background=False)
     in_line.start(lambda: one_round("now"))
     assert in_line.wait()[0]["thread"] == threading.current_thread().name
 

@@ -145,7 +145,9 @@ def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
         tmp_path / "process",
         log=lambda s: None,
     )
-    np.testing.assert_array_equal(process.params, serial.params)
+    np.testing.assert_array_equal(
+        esrl.load_params(process.run_dir), esrl.load_params(serial.run_dir)
+    )
 
 
 def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_path):

@@ -34,7 +34,9 @@ def _config(**kw):
 @pytest.fixture(scope="module")
 def serial_params(tmp_path_factory):
     out = tmp_path_factory.mktemp("det") / "serial"
-    return esrl.train_es(_config(backend="serial"), out, log=lambda s: None).params
+    return esrl.load_params(
+        esrl.train_es(_config(backend="serial"), out, log=lambda s: None).run_dir
+    )
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -42,8 +44,8 @@ def test_process_backend_matches_serial_bitwise(serial_params, tmp_path, workers
     result = esrl.train_es(
         _config(backend="process", workers=workers), tmp_path / "p", log=lambda s: None
     )
-    assert result.generations == GENERATIONS
-    np.testing.assert_array_equal(result.params, serial_params)
+    assert result.iterations == GENERATIONS
+    np.testing.assert_array_equal(esrl.load_params(result.run_dir), serial_params)
 
 
 def test_different_seed_gives_different_parameters(serial_params, tmp_path):
@@ -52,7 +54,7 @@ def test_different_seed_gives_different_parameters(serial_params, tmp_path):
         tmp_path / "o",
         log=lambda s: None,
     )
-    assert not np.array_equal(other.params, serial_params)
+    assert not np.array_equal(esrl.load_params(other.run_dir), serial_params)
 
 
 def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):

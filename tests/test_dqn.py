@@ -18,8 +18,8 @@ from esrl.dqn import (
     train_dqn,
 )
 from esrl.dqn.saved import load_agent
-from esrl.dqn.trainer import Learner
 from esrl.envs.batch import make_env_batch
+from esrl.pipeline import Learner
 
 from .conftest import run_cli, snapshot
 
@@ -98,7 +98,7 @@ def _small_cartpole(**overrides) -> DQNConfig:
         epsilon_start=1.0,
         epsilon_end=0.05,
         epsilon_decay=300,
-        n_steps=3,
+        n_step_return=3,
         target_tau=0.02,
         eval_every=75,
         threads=1,
@@ -151,14 +151,14 @@ def test_pipelined_learner_steps_like_in_line_and_acts_on_the_weights_before_the
     batch = _toy_batch()
     in_line = DQNAgent(_small_cartpole(), 2, (4,))
     agent = DQNAgent(_small_cartpole(pipeline=True), 2, (4,))
-    learner = Learner(agent, background=True)
+    learner = Learner(background=True, sync=agent.sync_acting)
     try:
         initial = _weights(agent.online)
-        assert learner.learn([batch]) == []  # handed to the worker thread
+        assert learner.learn(lambda: [agent.learn(batch)]) == []  # handed to the worker
         assert len(learner.wait()) == 1
         after_first = _weights(agent.online)
         assert _same(_weights(agent.acting), initial) and not _same(after_first, initial)
-        learner.learn([batch])
+        learner.learn(lambda: [agent.learn(batch)])
         learner.wait()
         assert _same(_weights(agent.acting), after_first)  # one step behind, not two
         for _ in range(2):
@@ -196,7 +196,7 @@ def test_pipelined_training_is_reproducible(tmp_path):
 def test_dqn_learns_cartpole(tmp_path, pipeline):
     config = _small_cartpole(steps=15_000, pipeline=pipeline)
     result = train_dqn(config, tmp_path / "run", log=lambda s: None)
-    assert result.eval_score >= 150  # random play: about 22
+    assert result.scores["eval_score"] >= 150  # random play: about 22
 
 
 def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):

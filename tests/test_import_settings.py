@@ -1,19 +1,24 @@
-"""What `import esrl` sets for torch: idle OpenMP threads sleep, unless the user chose."""
+"""`import esrl` leaves the process alone; the `esrl` program lets OpenMP threads sleep."""
 
 import os
 import subprocess
 import sys
 
 
-def _policy_after_import(env: dict[str, str]) -> str:
-    code = "import esrl, torch, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+def _policy_after(code: str, env: dict[str, str]) -> str:
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    return out.stdout.strip()
+    return out.stdout.strip().splitlines()[-1]
 
 
-def test_import_makes_openmp_threads_passive_but_keeps_a_users_choice():
+def test_import_sets_nothing_but_the_cli_makes_openmp_threads_passive_unless_chosen():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    assert _policy_after_import(env) == "PASSIVE"
-    assert _policy_after_import({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+    imported = "import esrl, esrl.cli.main, torch, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    assert _policy_after(imported, env) == "None"
+    ran = (
+        "import os; from esrl.cli.main import main; main(['plot', '/nonexistent']); "
+        "print(os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    assert _policy_after(ran, env) == "PASSIVE"
+    assert _policy_after(ran, {**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"

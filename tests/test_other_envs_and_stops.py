@@ -7,7 +7,8 @@ import pytest
 
 import esrl
 from esrl.metrics import read_metrics
-from esrl.runs import budget_progress, load_torch_state
+from esrl.runs import load_torch_state
+from esrl.runs.loop import Limits, progress_line
 
 from .conftest import SMALL_NOISE, run_cli, wait_for_first_record
 
@@ -23,9 +24,9 @@ def test_continuous_box_actions_on_pendulum(tmp_path):
         target_episodes=4,
     )
     result = esrl.train_es(config, tmp_path / "pendulum", log=lambda s: None)
-    assert result.generations == 2 and not result.solved  # Pendulum has no threshold
+    assert result.iterations == 2 and not result.solved  # Pendulum has no threshold
     # Pendulum rewards lie in [-16.27, 0] per step for 200 steps
-    assert -16.3 * 200 <= result.final_return <= 0.0
+    assert -16.3 * 200 <= result.scores["final_return"] <= 0.0
     policy = esrl.load_policy(result.run_dir)
     action = policy.act(np.array([1.0, 0.0, 0.0], np.float32))
     assert action.shape == (1,) and -2.0 <= action[0] <= 2.0
@@ -33,26 +34,34 @@ def test_continuous_box_actions_on_pendulum(tmp_path):
 
 def test_env_step_and_wall_time_limits_stop_a_run(tmp_path):
     base = dict(noise_size=SMALL_NOISE, target_return=float("inf"), target_episodes=4)
-    by_steps = esrl.train_es(
-        esrl.ESConfig(max_env_steps=3000, **base), tmp_path / "s", log=lambda s: None
-    )
-    assert by_steps.stop_reason == "env-step limit"
-    assert by_steps.env_steps >= 3000 and by_steps.generations < 200
+    by_steps = esrl.train_es(esrl.ESConfig(steps=3000, **base), tmp_path / "s", log=lambda s: None)
+    assert by_steps.stop_reason == "step limit"
+    assert by_steps.env_steps >= 3000 and by_steps.iterations < 200
     by_time = esrl.train_es(
         esrl.ESConfig(max_seconds=0.3, **base), tmp_path / "t", log=lambda s: None
     )
     assert by_time.stop_reason == "time limit" and 0.3 <= by_time.seconds < 5
 
 
-def test_budget_progress_counts_toward_the_first_limit():
+def test_progress_line_counts_toward_the_first_limit():
+    steps = Limits(steps=10_000_000)
     # 7.5M steps left at 500 steps/s: 15,000 s
-    assert budget_progress(2_500_000, 10_000_000, 3600.0, 0.0, 500.0) == "25.0% done, 4:10:00 left"
+    assert progress_line(steps, 0, 2_500_000, 3600.0, 500.0, 1.0) == "25.0% done, 4:10:00 left"
     # a time limit that comes first decides both figures
-    assert budget_progress(2_500_000, 10_000_000, 3600.0, 5400.0, 500.0) == (
-        "66.7% done, 0:30:00 left"
+    both = Limits(steps=10_000_000, seconds=5400.0)
+    assert progress_line(both, 0, 2_500_000, 3600.0, 500.0, 1.0) == "66.7% done, 0:30:00 left"
+    assert progress_line(Limits(steps=10_000), 0, 10_000, 9.0, 500.0, 1.0) == (
+        "100.0% done, 0:00:00 left"
     )
-    assert budget_progress(10_000, 10_000, 9.0, 0.0, 500.0) == "100.0% done, 0:00:00 left"
-    assert budget_progress(0, 100, 0.0, 0.0, 0.0) == "0.0% done, ? left"
+    assert progress_line(Limits(steps=100), 0, 0, 0.0, 0.0, 1.0) == "0.0% done, ? left"
+    # 5 of 10 generations at 4 s each: the generation limit comes first, 20 s away
+    generations = Limits(iterations=10, seconds=100.0)
+    assert progress_line(generations, 5, 1000, 20.0, 50.0, 4.0) == "50.0% done, 0:00:20 left"
+    # 2 of 10 generations in 90 s: the time limit comes first, 10 s away
+    assert progress_line(generations, 2, 1000, 90.0, 11.1, 45.0) == "90.0% done, 0:00:10 left"
+    # 1,000 of 4,000 steps at 100 steps/s, generations far away: 30 s
+    with_steps = Limits(steps=4000, iterations=1000)
+    assert progress_line(with_steps, 1, 1000, 10.0, 100.0, 10.0) == "25.0% done, 0:00:30 left"
 
 
 @pytest.mark.parametrize("algo", ["a2c", "dqn"])
@@ -81,21 +90,3 @@ def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path
     assert resumed.returncode == 0, resumed.stderr
     steps = [r["env_steps"] for r in read_metrics(metrics)]
     assert steps == sorted(set(steps)) and steps[-1] >= saved + 1000
-
-
-def test_es_log_lines_say_how_far_the_first_limit_is():
-    from esrl.es.trainer import Progress, _progress
-
-    config = esrl.ESConfig(generations=10, max_seconds=100.0)
-    # 5 of 10 generations in 20 s: the generation limit comes first, 20 s away
-    assert _progress(config, 5, Progress(env_steps=1000, seconds=20.0)) == (
-        "50.0% done, 0:00:20 left"
-    )
-    # 2 of 10 generations in 90 s: the time limit comes first, 10 s away
-    assert _progress(config, 2, Progress(env_steps=1000, seconds=90.0)) == (
-        "90.0% done, 0:00:10 left"
-    )
-    with_steps = esrl.ESConfig(generations=1000, max_env_steps=4000)
-    assert _progress(with_steps, 1, Progress(env_steps=1000, seconds=10.0)) == (
-        "25.0% done, 0:00:30 left"
-    )

@@ -1,10 +1,10 @@
 """Learning on a worker thread while the envs play: the `--pipeline` option of A2C and DQN.
 
-The trainer waits for the round of learning steps it started last, refreshes the
-weights the envs act on, starts the next round and goes on playing. The players
-act meanwhile on a copy of the weights from before that round, refreshed only
-between rounds, so which weights play which step does not depend on thread timing
-and a pipelined run is as reproducible as one in line.
+`Learner.learn` waits for the round of learning steps it started last, refreshes
+the weights the envs act on (`sync`), starts the next round and returns, so the
+envs go on playing meanwhile. They act on a copy of the weights from before that
+round, refreshed only between rounds, so which weights play which step does not
+depend on thread timing and a pipelined run is as reproducible as one in line.
 """
 
 from collections.abc import Callable
@@ -15,24 +15,34 @@ import torch
 Diagnostics = list[dict[str, float]]
 
 
-class LearnerThread:
+class Learner:
     """Runs rounds of learning steps in line, or (`background`) one at a time on a worker.
 
     `threads` sets the worker's own torch thread count (torch's thread count is kept
-    per thread); 0 leaves it at what the worker inherits.
+    per thread); 0 leaves it at what the worker inherits. `sync` copies the learned
+    weights to the acting ones; it runs between rounds, when no step is running.
     """
 
-    def __init__(self, background: bool, threads: int = 0):
+    def __init__(self, background: bool, threads: int = 0, sync: Callable[[], None] | None = None):
         set_threads = (lambda: torch.set_num_threads(threads)) if threads else None
         self.pool = (
             ThreadPoolExecutor(1, "esrl-learner", initializer=set_threads) if background else None
         )
+        self.sync = sync
         self.pending: Future | None = None
         self.finished: Diagnostics = []
 
+    def learn(self, steps: Callable[[], Diagnostics]) -> Diagnostics:
+        """Finish the last round, sync the acting weights, start `steps` (in line: take
+        them now); returns the diagnostics of the rounds finished since the last call."""
+        finished = self.wait()
+        if self.sync is not None:
+            self.sync()
+        self.start(steps)
+        return finished
+
     def start(self, steps: Callable[[], Diagnostics]) -> None:
-        """In line: take the steps now. In the background: hand them to the worker (call
-        `wait` first; one round runs at a time)."""
+        """Take `steps` now, or hand them to the worker (after `wait`: one round at a time)."""
         if self.pool is None:
             self.finished.extend(steps())
             return

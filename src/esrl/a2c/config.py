@@ -1,6 +1,7 @@
 """Everything that defines an A2C run; defaults are the A2C notebook's (and SB3's Atari zoo)."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
@@ -8,10 +9,12 @@ from esrl.errors import UserError
 
 @dataclass
 class A2CConfig:
+    RENAMED: ClassVar[dict[str, str]] = {"nsteps": "rollout_length"}
+
     env: str = opt("SpaceInvaders", "Atari game (any id style) or gymnasium env id")
     seed: int = opt(0, "seed for the network, action sampling and games")
     nenvs: int = opt(8, "environments played side by side")
-    nsteps: int = opt(5, "steps per env in each partial trajectory (T)")
+    rollout_length: int = opt(5, "steps each env plays per update (T; the notebook's nsteps)")
     steps: int = opt(
         10_000_000,
         "interactions with all envs to train for (10M = 10,000,000); the learning rate "
@@ -38,7 +41,7 @@ class A2CConfig:
     overlap: bool = opt(
         False,
         "Atari: play the envs in two halves, one emulating while the policy acts on the "
-        "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
+        "other (often slower than one batch where torch's idle threads sleep)",
         resumable=True,
     )
     pipeline: bool = opt(
@@ -50,8 +53,7 @@ class A2CConfig:
     pipeline_ratio: str = opt(
         "truncated",
         "with --pipeline, weight the policy loss by IMPALA's min(pi/mu, 1) held constant "
-        "(truncated: learns as in line over 30 seeds) or by pi/mu (full: learns more "
-        "slowly, see docs/benchmarks.md); in line pi = mu and neither weight applies",
+        "(truncated) or by pi/mu (full); in line pi = mu and neither weight applies",
         choices=("truncated", "full"),
     )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
@@ -66,7 +68,7 @@ class A2CConfig:
         check_per_core("--threads", self.threads)
         positive = {
             "nenvs": self.nenvs,
-            "nsteps": self.nsteps,
+            "rollout_length": self.rollout_length,
             "steps": self.steps,
             "learning_rate": self.learning_rate,
             "rms_eps": self.rms_eps,

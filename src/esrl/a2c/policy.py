@@ -15,8 +15,7 @@ class Policy:
     Acting runs without a graph; `evaluate` recomputes the same quantities with one
     forward over the whole merged trajectory, which A2C then backpropagates through.
     On CPU one batched forward and backward (T * N rows) is cheaper than keeping T
-    small graphs from acting: 32 against 43 ms for the Nature CNN at 8 envs x 5 steps
-    on our 2-core machine (Stable-Baselines3 recomputes the same way).
+    small graphs from acting (Stable-Baselines3 recomputes the same way).
 
     Sampling uses the policy's own torch generator: a run's actions depend on its
     seed only, and the generator's state is saved with checkpoints.

@@ -1,7 +1,8 @@
 """The A2C training loop: collect T steps in N envs, compute targets, one RMSProp step; repeat.
 
 Read top to bottom: `train_a2c` starts a run, `resume_a2c` continues one from its
-directory, and both hand over to `_run`. A checkpoint (agent.pt) holds the network,
+directory, and both hand an `A2CRun` (one update per `iterate`) to the run skeleton
+`esrl.runs.loop.run_loop`. A checkpoint (agent.pt) holds the network,
 the optimizer, the sampling generator, the counters and the last 100 game scores;
 games in progress are not saved, so a resumed run starts fresh games.
 
@@ -13,9 +14,7 @@ log-probabilities and `A2C.policy_loss` weights by pi / mu.
 
 import copy
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,32 +31,14 @@ from esrl.envs.batch import make_env_batch
 from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
 from esrl.errors import UserError
-from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.networks import require_weights_finite
-from esrl.pipeline import LearnerThread
-from esrl.runs import (
-    RunDir,
-    StopOnSigterm,
-    budget_progress,
-    budget_stop_reason,
-    load_torch_state,
-    refuse_resume_past,
-    save_torch_state,
-)
+from esrl.pipeline import Learner
+from esrl.runs import RunDir, load_torch_state, refuse_resume_past, save_torch_state
+from esrl.runs.loop import Algorithm, Diagnostics, Limits, TrainResult, run_loop
+from esrl.threads import TorchThreads
 
 ALGO = "a2c"
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    env_steps: int
-    updates: int
-    seconds: float
-    score_mean100: float  # mean raw score of the last 100 finished games (NaN if none)
-    games: int
-    stop_reason: str  # "step limit", "time limit" or "SIGTERM"
 
 
 def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.optim.Optimizer]:
@@ -92,7 +73,7 @@ def train_a2c(
     env = _make_env(config)  # a clear error for a bad env before anything is written
     with RunDir.create(path, ALGO, config) as run:
         _, policy, optimizer = build_agent(config, env)
-        return _run(config, run, env, policy, optimizer, state=None, log=log)
+        return run_loop(A2CRun(config, run, env, policy, optimizer, state=None), run, log)
 
 
 def resume_a2c(
@@ -103,12 +84,8 @@ def resume_a2c(
         config = with_resume_overrides(run.read_config(ALGO, A2CConfig), overrides or {}, run.path)
         config.validate()
         state = load_torch_state(run.agent_path, STATE_KEYS)
-        refuse_resume_past(
-            run.path,
-            budget_stop_reason(
-                state["env_steps"], config.steps, state["seconds"], config.max_seconds
-            ),
-        )
+        limits = Limits(config.steps, config.max_seconds)
+        refuse_resume_past(run.path, limits.reason(state["env_steps"], 0, state["seconds"]))
         env = _make_env(config)
         model, policy, optimizer = build_agent(config, env)
         try:
@@ -118,7 +95,8 @@ def resume_a2c(
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise UserError(f"checkpoint in {run.path} does not fit its config ({exc})") from None
         run.write_config(ALGO, config)
-        return _run(config, run, env, policy, optimizer, state=state, log=log)
+        a2c = A2CRun(config, run, env, policy, optimizer, state=state)
+        return run_loop(a2c, run, log, resumed_seconds=state["seconds"])
 
 
 STATE_KEYS = (
@@ -133,151 +111,139 @@ STATE_KEYS = (
 )
 
 
-def _save(run: RunDir, policy: Policy, optimizer, runner: EnvRunner, updates: int, seconds: float):
-    require_weights_finite(policy.model, f"after {updates:,} updates, a network weight")
-    save_torch_state(
-        run.agent_path,
-        {
-            "model": policy.model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "generator": policy.generator.get_state(),
-            "env_steps": runner.step_var,
-            "updates": updates,
-            "seconds": seconds,
-            "game_scores": list(runner.game_scores),
-            "games": runner.games,
-        },
-    )
+class A2CRun(Algorithm):
+    """One update per iteration: the envs play `rollout_length` steps, then one RMSProp step."""
 
+    name = ALGO
+    return_key = "score_mean100"
 
-def _run(
-    config: A2CConfig,
-    run: RunDir,
-    env,
-    policy: Policy,
-    optimizer: torch.optim.Optimizer,
-    state: dict | None,
-    log: Callable[[str], None],
-) -> TrainResult:
-    learner_threads = config.threads or torch.get_num_threads()
-    acting = policy  # what the envs play: with `pipeline`, a copy refreshed between updates
-    if config.pipeline:
-        torch.set_num_threads(1)  # acting beside the learner's threads: 623 vs 560 steps/s
-        acting = Policy(copy.deepcopy(policy.model).requires_grad_(False))
-        acting.generator = policy.generator  # one sampling stream, saved with checkpoints
-    elif config.threads:
-        torch.set_num_threads(config.threads)
-    step_var = state["env_steps"] if state else 0
-    updates = state["updates"] if state else 0
-    runner = EnvRunner(
+    iteration_name = "update"
+
+    def __init__(
+        self,
+        config: A2CConfig,
+        run: RunDir,
         env,
-        acting,
-        config.nsteps,
-        transforms=[ComputeValueTargets(acting, config.gamma), MergeTimeBatch()],
-        step_var=step_var,
-        seed=seed_from(config.seed, step_var),  # a resumed run starts new games
-    )
-    if state:
-        runner.game_scores.extend(state["game_scores"])
-        runner.games = state["games"]
-    a2c = A2C(
-        policy,
-        optimizer,
-        config.value_loss_coef,
-        config.entropy_coef,
-        config.max_grad_norm,
-        truncate_ratio=config.pipeline_ratio == "truncated",
-    )
-    learner = LearnerThread(config.pipeline, learner_threads)
-    metrics = MetricsLog(
-        run.metrics_path,
-        run.tensorboard_dir,
-        step_key="env_steps",
-        resume_from=("env_steps", step_var + 1) if state else None,
-    )
-    num_params = sum(p.numel() for p in policy.model.parameters())
-    log(
-        f"esrl a2c on {config.env}: {num_params} params, {config.nenvs} envs x {config.nsteps} "
-        f"steps, run dir {run.path}"
-    )
-    started = time.perf_counter() - (state["seconds"] if state else 0.0)
-    last_save = time.perf_counter()
-    window: list[dict[str, float]] = []
-    window_start, window_steps = time.perf_counter(), runner.step_var
-    stop_reason = ""
-    sigterm = StopOnSigterm()
-    try:
-        if not state:  # resumable from the start: never a dead run dir
-            _save(run, policy, optimizer, runner, updates, 0.0)
-        while not stop_reason:
-            progress = runner.step_var / config.steps  # where this trajectory starts
-            trajectory = runner.get_next()
-            window.extend(learner.wait())  # pipelined: the update started last time
-            if acting is not policy:
-                acting.model.load_state_dict(policy.model.state_dict())
-                trajectory["behaviour_log_probs"] = trajectory["log_probs"]
-            for group in optimizer.param_groups:
-                group["lr"] = config.learning_rate * max(1.0 - progress, 0.0)
-            learner.start(lambda trajectory=trajectory: [a2c.step(trajectory)])
-            updates += 1
-            seconds = time.perf_counter() - started
-            stop_reason = (
-                budget_stop_reason(runner.step_var, config.steps, seconds, config.max_seconds)
-                or sigterm.reason
-            )
-            if runner.step_var - window_steps >= config.log_every or stop_reason:
-                window.extend(learner.wait())
-                now = time.perf_counter()
-                record = {
-                    "env_steps": runner.step_var,
-                    "updates": updates,
-                    "seconds": seconds,
-                    "steps_per_second": (runner.step_var - window_steps) / (now - window_start),
-                    "learning_rate": optimizer.param_groups[0]["lr"],
-                    "score_mean100": _mean(runner.game_scores),
-                    "games": runner.games,
-                    **{k: float(np.nanmean([d[k] for d in window])) for k in window[0]},
-                }
-                metrics.write(record)
-                log(_format(record, config))
-                window, window_start, window_steps = [], now, runner.step_var
-            if time.perf_counter() - last_save >= config.checkpoint_seconds or stop_reason:
-                window.extend(learner.wait())
-                _save(run, policy, optimizer, runner, updates, seconds)
-                last_save = time.perf_counter()
-    finally:
-        sigterm.close()
-        learner.close()
-        metrics.close()
-        env.close()
-    records = read_metrics(run.metrics_path)
-    plot_a2c_diagnostics(records, run.curve_path, f"A2C on {config.env} (seed {config.seed})")
-    log(
-        f"stopped: {stop_reason} after {runner.step_var:,} env steps, {updates:,} updates, "
-        f"{seconds:.1f} s; mean raw score of the last {len(runner.game_scores)} games "
-        f"{_mean(runner.game_scores):.1f}"
-    )
-    return TrainResult(
-        run.path,
-        runner.step_var,
-        updates,
-        seconds,
-        _mean(runner.game_scores),
-        runner.games,
-        stop_reason,
-    )
+        policy: Policy,
+        optimizer: torch.optim.Optimizer,
+        state: dict | None,
+    ):
+        self.config, self.env, self.policy, self.optimizer = config, env, policy, optimizer
+        self.agent_path = run.agent_path
+        self.limits = Limits(config.steps, config.max_seconds)
+        self.log_every, self.checkpoint_seconds = config.log_every, config.checkpoint_seconds
+        self.threads = TorchThreads()
+        learner_threads = config.threads or torch.get_num_threads()
+        acting = policy  # what the envs play: with `pipeline`, a copy refreshed between updates
+        sync = None
+        if config.pipeline:
+            self.threads.set(1)  # acting on one thread beside the learner's
+            acting = Policy(copy.deepcopy(policy.model).requires_grad_(False))
+            acting.generator = policy.generator  # one sampling stream, saved with checkpoints
+            sync = lambda: acting.model.load_state_dict(policy.model.state_dict())  # noqa: E731
+        elif config.threads:
+            self.threads.set(config.threads)
+        step_var = state["env_steps"] if state else 0
+        self.iterations = state["updates"] if state else 0
+        self.runner = EnvRunner(
+            env,
+            acting,
+            config.rollout_length,
+            transforms=[ComputeValueTargets(acting, config.gamma), MergeTimeBatch()],
+            step_var=step_var,
+            seed=seed_from(config.seed, step_var),  # a resumed run starts new games
+        )
+        if state:
+            self.runner.game_scores.extend(state["game_scores"])
+            self.runner.games = state["games"]
+        self.a2c = A2C(
+            policy,
+            optimizer,
+            config.value_loss_coef,
+            config.entropy_coef,
+            config.max_grad_norm,
+            truncate_ratio=config.pipeline_ratio == "truncated",
+        )
+        self.learner = Learner(config.pipeline, learner_threads, sync)
+
+    @property
+    def env_steps(self) -> int:
+        return self.runner.step_var
+
+    def describe(self) -> str:
+        config = self.config
+        num_params = sum(p.numel() for p in self.policy.model.parameters())
+        return (
+            f"esrl a2c on {config.env}: {num_params} params, {config.nenvs} envs x "
+            f"{config.rollout_length} steps"
+        )
+
+    def iterate(self) -> Diagnostics:
+        done = self.runner.step_var / self.config.steps  # where this trajectory starts
+        learning_rate = self.config.learning_rate * max(1.0 - done, 0.0)
+        trajectory = self.runner.get_next()
+        if self.config.pipeline:  # played by the weights from before the update in flight
+            trajectory["behaviour_log_probs"] = trajectory["log_probs"]
+
+        def update() -> Diagnostics:
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate
+            return [self.a2c.step(trajectory)]
+
+        self.iterations += 1
+        return self.learner.learn(update)
+
+    def settle(self) -> Diagnostics:
+        return self.learner.wait()
+
+    def record(self) -> dict:
+        return {
+            "updates": self.iterations,
+            "learning_rate": self.optimizer.param_groups[0]["lr"],
+            "score_mean100": _mean(self.runner.game_scores),
+            "games": self.runner.games,
+        }
+
+    def format(self, r: dict) -> str:
+        return (
+            f"steps {r['env_steps']:>11,}  score(100) {r['score_mean100']:8.1f}  "
+            f"games {r['games']:5d}  entropy {r['entropy']:.2f}  r2 {r['r2']:5.2f}  "
+            f"value loss {r['value_loss']:.3f}  {r['steps_per_second']:6.0f} steps/s  "
+            f"{r['seconds']:7.1f} s"
+        )
+
+    def save(self, seconds: float) -> None:
+        require_weights_finite(self.policy.model, f"after {self.iterations:,} updates, a weight")
+        save_torch_state(
+            self.agent_path,
+            {
+                "model": self.policy.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "generator": self.policy.generator.get_state(),
+                "env_steps": self.runner.step_var,
+                "updates": self.iterations,
+                "seconds": seconds,
+                "game_scores": list(self.runner.game_scores),
+                "games": self.runner.games,
+            },
+        )
+
+    def summary(self) -> str:
+        scores = self.runner.game_scores
+        return f"mean raw score of the last {len(scores)} games {_mean(scores):.1f}"
+
+    def scores(self) -> dict[str, float]:
+        return {"score_mean100": _mean(self.runner.game_scores), "games": self.runner.games}
+
+    def plot(self, records: list[dict], path: Path) -> None:
+        title = f"A2C on {self.config.env} (seed {self.config.seed})"
+        plot_a2c_diagnostics(records, path, title)
+
+    def close(self) -> None:
+        self.learner.close()
+        self.env.close()
+        self.threads.restore()
 
 
 def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else math.nan
-
-
-def _format(r: dict, config: A2CConfig) -> str:
-    toward_limit = budget_progress(
-        r["env_steps"], config.steps, r["seconds"], config.max_seconds, r["steps_per_second"]
-    )
-    return (
-        f"steps {r['env_steps']:>11,}  score(100) {r['score_mean100']:8.1f}  games {r['games']:5d}"
-        f"  entropy {r['entropy']:.2f}  r2 {r['r2']:5.2f}  value loss {r['value_loss']:.3f}"
-        f"  {r['steps_per_second']:6.0f} steps/s  {r['seconds']:7.1f} s  {toward_limit}"
-    )

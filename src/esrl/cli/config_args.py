@@ -38,17 +38,25 @@ def parse_count(text: str) -> int:
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per field (`learning_rate` -> `--learning-rate`); defaults are not filled in,
-    so that `given_values` can tell what the user actually asked for."""
+    so that `given_values` can tell what the user actually asked for. A field renamed
+    in `cls.RENAMED` keeps its old flag as an alias."""
+    aliases: dict[str, list[str]] = {}
+    for old, new in getattr(cls, "RENAMED", {}).items():
+        aliases.setdefault(new, []).append("--" + old.replace("_", "-"))
     for field in dataclasses.fields(cls):
         kind, _ = field_type(cls, field.name)
         default = (
             field.default if field.default is not dataclasses.MISSING else field.default_factory()
         )
-        flag = "--" + field.name.replace("_", "-")
+        flags = ["--" + field.name.replace("_", "-"), *aliases.get(field.name, [])]
         help_text = f"{field.metadata.get('help', '')} (default: {default})"
-        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": help_text}
+        kwargs: dict[str, Any] = {
+            "default": argparse.SUPPRESS,
+            "help": help_text,
+            "dest": field.name,
+        }
         if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+            parser.add_argument(*flags, action=argparse.BooleanOptionalAction, **kwargs)
             continue
         if kind == tuple[int, ...]:
             kwargs["type"] = _parse_int_tuple
@@ -60,7 +68,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["choices"] = field.metadata["choices"]
         else:
             kwargs["metavar"] = {int: "N", float: "X", str: "NAME"}.get(kind, "N,N")
-        parser.add_argument(flag, **kwargs)
+        parser.add_argument(*flags, **kwargs)
 
 
 def given_values(args: argparse.Namespace, cls: type) -> dict[str, Any]:

@@ -5,6 +5,7 @@ run directory is overwritten.
 """
 
 import argparse
+import os
 import sys
 
 from esrl.cli.config_args import add_config_arguments, given_values
@@ -111,7 +112,16 @@ def _plot(args: argparse.Namespace) -> None:
     print(_saved_module(args.run_dir).plot_run(args.run_dir))
 
 
+def set_openmp_passive() -> None:
+    """Let torch's idle OpenMP threads sleep (`OMP_WAIT_POLICY=PASSIVE`) unless the user
+    chose a policy. By default they spin after each parallel region, on the cores that
+    ALE's emulator threads need next. The `esrl` program sets it before torch loads;
+    Python users who import esrl decide for their own process."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv: list[str] | None = None) -> int:
+    set_openmp_passive()
     args = build_parser().parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # progress lines reach a log file or pipe

@@ -60,8 +60,7 @@ class DQNAgent:
         self.acting = (
             copy.deepcopy(self.online).requires_grad_(False) if config.pipeline else self.online
         )
-        # fused: one kernel for all parameters, 0.65 instead of 5.3 ms per step for the
-        # Nature CNN on our CPU (PyTorch's default on CPU loops over the tensors)
+        # fused: one kernel for all parameters (PyTorch's default on CPU loops over them)
         self.optimizer = torch.optim.Adam(
             self.online.parameters(), lr=config.learning_rate, fused=True
         )

@@ -1,6 +1,7 @@
-"""Everything that defines a DQN run; defaults from the DQN notebook (004_62746be2ecff40e4.txt)."""
+"""Everything that defines a DQN run; defaults from the course's DQN notebook (MsPacman)."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
@@ -8,6 +9,8 @@ from esrl.errors import UserError
 
 @dataclass
 class DQNConfig:
+    RENAMED: ClassVar[dict[str, str]] = {"seq_length": "rollout_length", "n_steps": "n_step_return"}
+
     env: str = opt("MsPacman", "Atari game (any id style) or gymnasium env id")
     seed: int = opt(0, "seed for the network, exploration, replay sampling and games")
     frames: str = opt(
@@ -24,13 +27,13 @@ class DQNConfig:
     hidden: tuple[int, ...] = opt((64, 64), "mlp: hidden layer sizes (ReLU)")
     # the pool and the replay memory
     nenvs: int = opt(10, "games played side by side (N_AGENTS)")
-    seq_length: int = opt(10, "steps each game plays per iteration (SEQ_LENGTH)")
+    rollout_length: int = opt(10, "steps each game plays per iteration (the notebook's SEQ_LENGTH)")
     replay_size: int = opt(100_000, "transitions kept in the replay memory")
     learning_starts: int = opt(5_000, "transitions in the replay memory before learning")
     batch_size: int = opt(100, "windows sampled per gradient step")
     updates_per_iteration: int = opt(1, "gradient steps per iteration of the pool")
     # the loss
-    n_steps: int = opt(10, "n of the n-step Q-learning target")
+    n_step_return: int = opt(10, "n of the n-step Q-learning target")
     gamma: float = opt(0.99, "discount")
     reward_scale: float = opt(0.1, "rewards are multiplied by this for learning (notebook: /10)")
     clip_rewards: bool = opt(False, "clip rewards to their sign (before scaling)")
@@ -60,7 +63,7 @@ class DQNConfig:
     overlap: bool = opt(
         False,
         "Atari: play the envs in two halves, one emulating while the policy acts on the "
-        "other (on 2 cores, slower than one batch once torch's threads sleep when idle)",
+        "other (often slower than one batch where torch's idle threads sleep)",
         resumable=True,
     )
     pipeline: bool = opt(
@@ -81,11 +84,11 @@ class DQNConfig:
         check_per_core("--threads", self.threads)
         positive = {
             "nenvs": self.nenvs,
-            "seq_length": self.seq_length,
+            "rollout_length": self.rollout_length,
             "replay_size": self.replay_size,
             "batch_size": self.batch_size,
             "updates_per_iteration": self.updates_per_iteration,
-            "n_steps": self.n_steps,
+            "n_step_return": self.n_step_return,
             "learning_rate": self.learning_rate,
             "epsilon_decay": self.epsilon_decay,
             "eval_games": self.eval_games,
@@ -120,10 +123,10 @@ class DQNConfig:
             if not 0 <= value <= 1:
                 raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
         windows = self.replay_size // self.nenvs
-        if windows < self.n_steps + 4:
+        if windows < self.n_step_return + 4:
             raise UserError(
                 f"--replay-size {self.replay_size} holds {windows} steps per game; "
-                f"it needs at least --n-steps + 4 = {self.n_steps + 4}"
+                f"it needs at least --n-step-return + 4 = {self.n_step_return + 4}"
             )
         if any(size <= 0 for size in self.hidden):
             raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")

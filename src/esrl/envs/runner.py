@@ -1,6 +1,6 @@
 """EnvRunner: plays a policy in every env of a batch and hands back partial trajectories.
 
-The runner of the A2C notebook (`002_860e126237fc35b6.txt`), shared by A2C and DQN.
+The runner of the course's A2C notebook, shared by A2C and DQN.
 A trajectory is a dict of lists of length T (one entry per step, each covering
 all envs): `observations`, `rewards`, `resets`, `actions`, plus every key that
 `policy.act` returns, `game_over` where the env reports whole games, and `state`

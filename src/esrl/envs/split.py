@@ -1,8 +1,8 @@
 """A batch of Atari games split in two halves, so emulation overlaps the policy's forward pass.
 
 ALE emulates a half in its C++ threads while Python is free: the runner sends one
-half its actions, computes the other half's actions meanwhile, and so on. On our
-2-core machine the policy's forward (one torch thread) and the emulation (ALE's
+half its actions, computes the other half's actions meanwhile, and so on. On a
+machine with few cores the policy's forward (one torch thread) and the emulation (ALE's
 threads) then share the cores instead of taking turns; `EnvRunner` uses this when
 it is given a `SplitBatch`. As a plain vector env it steps both halves at once.
 """

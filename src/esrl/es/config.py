@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from esrl.configs import apply_presets, check_at_most, check_fields, check_per_core, opt
 from esrl.errors import UserError
@@ -13,6 +14,8 @@ MAX_FRAME_SKIP = 100  # 1.7 s of Atari play per action; ALE crashes far beyond
 @apply_presets(lambda env: preset_for(env))
 @dataclass
 class ESConfig:
+    RENAMED: ClassVar[dict[str, str]] = {"max_env_steps": "steps"}
+
     """An ES run. `ESConfig(env=X, ...)` starts from X's preset (see PRESETS) and puts
     the fields given on top, exactly as `esrl train es --env X ...` does."""
 
@@ -87,7 +90,7 @@ class ESConfig:
         resumable=True,
     )
     generations: int = opt(200, "stop after this many generations", resumable=True)
-    max_env_steps: int = opt(0, "stop after this many env steps (0: no limit)", resumable=True)
+    steps: int = opt(0, "stop after this many env steps, e.g. 2M (0: no limit)", resumable=True)
     max_seconds: float = opt(
         0.0, "stop after this much training wall time (0: no limit)", resumable=True
     )
@@ -132,7 +135,7 @@ class ESConfig:
             "episode_steps": self.episode_steps,
             "eval_episodes": self.eval_episodes,
             "workers": self.workers,
-            "max_env_steps": self.max_env_steps,
+            "steps": self.steps,
             "max_seconds": self.max_seconds,
         }
         if not self.ray_timeout > 0:
@@ -158,12 +161,11 @@ class ESConfig:
 
 
 # Tuned defaults per env family, applied by `ESConfig(env=...)` and so by the
-# CLI's --env, under any field given explicitly. Pong: the ES paper's sigma, learning rate and
+# CLI's --env, under any field given explicitly. Pong: the ES paper's learning rate and
 # L2 (Salimans et al. 2017, Atari), but sigma 0.1: at 0.02 nearly every member
-# played the same game; a population that fits a 2-core laptop. Frame skip 8:
-# one forward pass per 8 emulator frames, so the policy costs half as much CPU
-# against emulation (82% of the raw ALE rate against 71-79% at frame skip 4) and
-# it learned as well in 60 minutes (docs/benchmarks.md). Training plays 200-step
+# plays the same game; a population that fits a laptop. Frame skip 8: one forward
+# pass per 8 emulator frames, so the policy costs half as much CPU against
+# emulation as at frame skip 4. Training plays 200-step
 # windows (1,600 frames, about 11 lost points for a paddle that never returns
 # the ball), so points lost per window rank members and generations come faster
 # than full games would; `esrl eval` and the benchmark always play full games.

@@ -231,10 +231,12 @@ class Evaluator:
         self.policy = build_policy(config)
         self.stats_shape = self.policy.stats_shape
         self.atari = game_name(config.env) is not None
+        self.threads = None
         if self.atari:
-            import torch
+            from esrl.threads import TorchThreads
 
-            torch.set_num_threads(1)  # ALE's C++ threads use the other cores
+            self.threads = TorchThreads()
+            self.threads.set(1)  # ALE's C++ threads use the other cores; restored by `close`
             self.step_cap = config.episode_steps or MAX_FRAMES_PER_GAME // config.frame_skip
             self.engine = None
         else:
@@ -368,3 +370,6 @@ class Evaluator:
         self._envs.clear()
         if self.engine is not None:
             self.engine.close()
+        if self.threads is not None:
+            self.threads.restore()
+            self.threads = None

@@ -1,11 +1,11 @@
-"""The ES training loop: ask, evaluate on a backend, tell, log, checkpoint.
+"""ES training: ask, evaluate on a backend, tell; one generation per iteration.
 
 Read top to bottom: `train_es` starts a run, `resume_es` continues one from its
-directory, and both hand over to `_run`, which is one loop over generations.
+directory, and both hand an `ESRun` (one generation per `iterate`) to the run
+skeleton `esrl.runs.loop.run_loop`, which logs, checkpoints and stops it.
 """
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,33 +31,13 @@ from esrl.es.observation_stats import ObservationStats
 from esrl.es.optimizers import OptimizerState
 from esrl.es.replica import Snapshot, Update, advance, build_strategy
 from esrl.es.strategy import ESState, OpenAIES, generation_rng
-from esrl.metrics import MetricsLog, read_metrics
 from esrl.metrics.plots import plot_es_curve
-from esrl.runs import (
-    RunDir,
-    StopOnSigterm,
-    load_checkpoint,
-    refuse_resume_past,
-    save_checkpoint,
-)
-from esrl.runs.limits import limits_progress
+from esrl.runs import RunDir, load_checkpoint, save_checkpoint
+from esrl.runs.loop import Algorithm, Diagnostics, Limits, TrainResult, refuse_resume, run_loop
 
 ALGO = "es"
 INIT_STREAM = 0xFFFF  # rng stream of the initial parameters
 MEAN_EVAL_PER_TASK = 50  # Atari: episodes of the mean policy per task when confirming a target
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    params: np.ndarray
-    generations: int
-    env_steps: int
-    seconds: float
-    solved: bool
-    stop_reason: str
-    final_return: float  # mean over `target_episodes` episodes of the final mean policy
-    final_return_std: float
 
 
 @dataclass
@@ -104,7 +84,8 @@ def train_es(
         params = policy.init_params(generation_rng(config.seed, 0, INIT_STREAM))
         strategy = build_strategy(config, noise, policy.num_params)
         snapshot = Snapshot(strategy.init(params), ObservationStats.zeros(policy.stats_shape))
-        return _run(config, run, backend, strategy, snapshot, Progress(), log, resumed=False)
+        es = ESRun(config, run, backend, strategy, snapshot, Progress())
+        return run_loop(es, run, log)
 
 
 def resume_es(
@@ -138,37 +119,12 @@ def resume_es(
             raise UserError(
                 f"checkpoint in {run.path} lacks {exc}; it is not an ES checkpoint"
             ) from None
+        es = ESRun(config, run, None, strategy, Snapshot(state, obs_stats), progress)
         if not progress.solved:  # a solved run resumes to its final evaluation alone
-            refuse_resume_past(run.path, _stop_reason(config, state, progress))
-        backend = make_backend(
-            config
-        )  # before writing: a backend that cannot start changes nothing
+            refuse_resume(run, es, progress.seconds)
+        es.backend = make_backend(config)  # before writing: one that cannot start changes nothing
         run.write_config(ALGO, config)
-        snapshot = Snapshot(state, obs_stats)
-        return _run(config, run, backend, strategy, snapshot, progress, log, resumed=True)
-
-
-def _save(run: RunDir, snapshot: Snapshot, progress: Progress) -> None:
-    state, obs_stats = snapshot.state, snapshot.obs_stats
-    save_checkpoint(
-        run.checkpoint_path,
-        {
-            "params": state.params,
-            "opt_m": state.optimizer.m,
-            "opt_v": state.optimizer.v,
-            "obs_sum": obs_stats.sum,
-            "obs_sumsq": obs_stats.sumsq,
-        },
-        {
-            "algo": ALGO,
-            "generation": state.generation,
-            "optimizer_t": state.optimizer.t,
-            "obs_count": obs_stats.count,
-            "env_steps": progress.env_steps,
-            "seconds": progress.seconds,
-            "solved": progress.solved,
-        },
-    )
+        return run_loop(es, run, log, resumed_seconds=progress.seconds)
 
 
 def evaluate_mean(
@@ -198,177 +154,146 @@ def _check_finite(returns: np.ndarray, generation: int) -> None:
         )
 
 
-def _run(
-    config: ESConfig,
-    run: RunDir,
-    backend: Backend,
-    strategy: OpenAIES,
-    snapshot: Snapshot,
-    progress: Progress,
-    log: Callable[[str], None],
-    resumed: bool,
-) -> TrainResult:
-    try:
-        metrics = MetricsLog(
-            run.metrics_path,
-            run.tensorboard_dir,
-            step_key="env_steps",
-            resume_from=("generation", snapshot.generation) if resumed else None,
+class ESRun(Algorithm):
+    """One generation per iteration: ask, evaluate on the backend, tell."""
+
+    name = ALGO
+    return_key = "eval_return"
+
+    iteration_name = "generation"
+
+    def __init__(
+        self,
+        config: ESConfig,
+        run: RunDir,
+        backend: Backend | None,
+        strategy: OpenAIES,
+        snapshot: Snapshot,
+        progress: Progress,
+    ):
+        self.config, self.backend, self.strategy = config, backend, strategy
+        self.checkpoint_path = run.checkpoint_path
+        self.snapshot, self.progress = snapshot, progress
+        self.limits = Limits(config.steps, config.max_seconds, config.generations)
+        self.confirm_returns: np.ndarray | None = None
+        self.last: dict = {}
+        self.final = (math.nan, math.nan)
+
+    @property
+    def env_steps(self) -> int:
+        return self.progress.env_steps
+
+    @property
+    def iterations(self) -> int:
+        return self.snapshot.generation + int(self.progress.solved)  # a solving one is not told
+
+    def describe(self) -> str:
+        config = self.config
+        return (
+            f"esrl es on {config.env}: {self.strategy.num_params} params, "
+            f"population {config.population}, backend {config.backend}"
         )
-    except BaseException:
-        backend.close()
-        raise
-    stop_reason = "solved" if progress.solved else ""
-    log(
-        f"esrl es on {config.env}: {strategy.num_params} params, population {config.population},"
-        f" backend {config.backend}, run dir {run.path}"
-    )
-    confirm_returns = None
-    sigterm = StopOnSigterm()
-    try:
-        if not resumed:
-            _save(run, snapshot, progress)  # resumable from the start: never a dead run dir
-        started = time.perf_counter() - progress.seconds
-        while not stop_reason:
-            gen_start = time.perf_counter()
-            generation = snapshot.generation
-            indices = strategy.ask(snapshot.state)
-            tasks = plan_generation(
-                generation, indices, pairs_per_task(config, backend), config.eval_episodes
+
+    def iterate(self) -> Diagnostics:
+        config, backend, progress = self.config, self.backend, self.progress
+        generation = self.snapshot.generation
+        indices = self.strategy.ask(self.snapshot.state)
+        tasks = plan_generation(
+            generation, indices, pairs_per_task(config, backend), config.eval_episodes
+        )
+        result = gather(tasks, backend.evaluate(self.snapshot, tasks))
+        _check_finite(result.returns, generation)
+        _check_finite(result.eval_returns[:, None], generation)
+        require_finite(result.obs_stats.sum, f"generation {generation}: an observation")
+        progress.env_steps += result.env_steps
+        eval_return = float(result.eval_returns.mean()) if len(result.eval_returns) else math.nan
+        self.confirm_returns = None
+        if eval_return >= config.target_return:
+            self.confirm_returns, steps = evaluate_mean(
+                config, backend, self.snapshot, config.target_episodes, CONFIRM_STREAM
             )
-            result = gather(tasks, backend.evaluate(snapshot, tasks))
-            _check_finite(result.returns, generation)
-            _check_finite(result.eval_returns[:, None], generation)
-            require_finite(result.obs_stats.sum, f"generation {generation}: an observation")
-            progress.env_steps += result.env_steps
-            eval_return = (
-                float(result.eval_returns.mean()) if len(result.eval_returns) else math.nan
+            progress.env_steps += steps
+            progress.solved = bool(self.confirm_returns.mean() >= config.target_return)
+        if not progress.solved:
+            fitness = result.returns + config.length_bonus * result.lengths
+            update = Update(generation, indices, fitness, result.obs_stats)
+            self.snapshot = advance(self.strategy, self.snapshot, update)
+            require_finite(self.snapshot.state.params, f"generation {generation}: a weight")
+        confirm = self.confirm_returns
+        self.last = {
+            "generation": generation,
+            "return_mean": float(result.returns.mean()),
+            "return_max": float(result.returns.max()),
+            "return_min": float(result.returns.min()),
+            "eval_return": eval_return,
+            "confirm_return": float(confirm.mean()) if confirm is not None else math.nan,
+            "episode_length_mean": float(result.lengths.mean()),
+            "executed_steps": result.executed_steps,
+            **backend.transport_stats(),
+        }
+        return []
+
+    def record(self) -> dict:
+        return self.last
+
+    def format(self, r: dict) -> str:
+        confirm = r["confirm_return"]
+        confirm = "" if math.isnan(confirm) else f" (confirm {confirm:.1f})"
+        return (
+            f"gen {r['generation']:4d}  return mean {r['return_mean']:7.1f} "
+            f"max {r['return_max']:7.1f}  eval {r['eval_return']:7.1f}{confirm}  "
+            f"steps {r['env_steps']:>10,}  {r['steps_per_second'] / 1e3:6.0f}k steps/s  "
+            f"{r['seconds']:6.2f} s"
+        )
+
+    def stop_reason(self) -> str:
+        return f"solved (target {self.config.target_return:g})" if self.progress.solved else ""
+
+    def save(self, seconds: float) -> None:
+        self.progress.seconds = seconds
+        state, obs_stats = self.snapshot.state, self.snapshot.obs_stats
+        save_checkpoint(
+            self.checkpoint_path,
+            {
+                "params": state.params,
+                "opt_m": state.optimizer.m,
+                "opt_v": state.optimizer.v,
+                "obs_sum": obs_stats.sum,
+                "obs_sumsq": obs_stats.sumsq,
+            },
+            {
+                "algo": ALGO,
+                "generation": state.generation,
+                "optimizer_t": state.optimizer.t,
+                "obs_count": obs_stats.count,
+                "env_steps": self.progress.env_steps,
+                "seconds": seconds,
+                "solved": self.progress.solved,
+            },
+        )
+
+    def finish(self, interrupted: bool) -> str:
+        if interrupted:  # a signal asks to stop now; a resume evaluates later
+            return ""
+        returns = self.confirm_returns if self.progress.solved else None
+        if returns is None:
+            returns, _ = evaluate_mean(
+                self.config, self.backend, self.snapshot, self.config.target_episodes, FINAL_STREAM
             )
-            transport = backend.transport_stats()
-
-            confirm_returns = None
-            if eval_return >= config.target_return:
-                confirm_returns, steps = evaluate_mean(
-                    config, backend, snapshot, config.target_episodes, CONFIRM_STREAM
-                )
-                progress.env_steps += steps
-                progress.solved = bool(confirm_returns.mean() >= config.target_return)
-            if not progress.solved:
-                fitness = result.returns + config.length_bonus * result.lengths
-                update = Update(generation, indices, fitness, result.obs_stats)
-                snapshot = advance(strategy, snapshot, update)
-                require_finite(snapshot.state.params, f"generation {generation}: a weight")
-            now = time.perf_counter()
-            progress.seconds = now - started
-            record = {
-                "generation": generation,
-                "env_steps": progress.env_steps,
-                "return_mean": float(result.returns.mean()),
-                "return_max": float(result.returns.max()),
-                "return_min": float(result.returns.min()),
-                "eval_return": eval_return,
-                "confirm_return": (
-                    float(confirm_returns.mean()) if confirm_returns is not None else math.nan
-                ),
-                "episode_length_mean": float(result.lengths.mean()),
-                "steps_per_second": result.env_steps / max(now - gen_start, 1e-9),
-                "executed_steps": result.executed_steps,
-                "seconds": progress.seconds,
-                **transport,
-            }
-            metrics.write(record)
-            _save(run, snapshot, progress)
-            log(f"{_format(record)}  {_progress(config, snapshot.generation, progress)}")
-            stop_reason = _stop_reason(config, snapshot.state, progress) or sigterm.reason
-        final, final_std = (
-            _final_evaluation(
-                config, backend, snapshot, confirm_returns if progress.solved else None
-            )
-            if not sigterm.reason  # a signal asks to stop now; resume evaluates later
-            else (math.nan, math.nan)
+        self.final = (float(returns.mean()), float(returns.std()))
+        return (
+            f"final: mean return {self.final[0]:.1f} +- {self.final[1]:.1f} over "
+            f"{self.config.target_episodes} episodes of the mean policy"
         )
-    finally:
-        sigterm.close()
-        backend.close()
-        metrics.close()
-    plot_es_curve(
-        read_metrics(run.metrics_path),
-        run.curve_path,
-        f"ES on {config.env} (seed {config.seed})",
-        config.target_return,
-        config.episode_steps,
-    )
-    generations = snapshot.generation + int(progress.solved)  # a solving generation is not told
-    log(
-        f"stopped: {stop_reason} after {generations} generations, "
-        f"{progress.env_steps:,} env steps, {progress.seconds:.2f} s of training"
-    )
-    if not sigterm.reason:
-        log(
-            f"final: mean return {final:.1f} +- {final_std:.1f} over {config.target_episodes} "
-            f"episodes of the mean policy"
-        )
-    return TrainResult(
-        run.path,
-        snapshot.state.params,
-        generations,
-        progress.env_steps,
-        progress.seconds,
-        progress.solved,
-        stop_reason,
-        final,
-        final_std,
-    )
 
+    def scores(self) -> dict[str, float]:
+        return {"final_return": self.final[0], "final_return_std": self.final[1]}
 
-def _final_evaluation(
-    config: ESConfig, backend: Backend, snapshot: Snapshot, confirm_returns: np.ndarray | None
-):
-    """Mean and std over `target_episodes`; a successful confirmation already is one."""
-    returns = confirm_returns
-    if returns is None:
-        returns, _ = evaluate_mean(config, backend, snapshot, config.target_episodes, FINAL_STREAM)
-    return float(returns.mean()), float(returns.std())
+    def plot(self, records: list[dict], path: Path) -> None:
+        config = self.config
+        title = f"ES on {config.env} (seed {config.seed})"
+        plot_es_curve(records, path, title, config.target_return, config.episode_steps)
 
-
-def _stop_reason(config: ESConfig, state: ESState, progress: Progress) -> str:
-    if progress.solved:
-        return f"solved (target {config.target_return:g})"
-    if state.generation >= config.generations:
-        return "generation limit"
-    if config.max_env_steps and progress.env_steps >= config.max_env_steps:
-        return "env-step limit"
-    if config.max_seconds and progress.seconds >= config.max_seconds:
-        return "time limit"
-    return ""
-
-
-def _progress(config: ESConfig, generations: int, progress: Progress) -> str:
-    """How far the run is toward its first limit, and the time left at the speed so far."""
-    seconds, steps = progress.seconds, progress.env_steps
-    limits = [
-        (
-            generations / config.generations,
-            (config.generations - generations) * seconds / generations,
-        )
-    ]
-    if config.max_env_steps:
-        rate = steps / seconds if seconds > 0 else 0.0
-        left = (config.max_env_steps - steps) / rate if rate > 0 else math.inf
-        limits.append((steps / config.max_env_steps, left))
-    if config.max_seconds:
-        limits.append((seconds / config.max_seconds, config.max_seconds - seconds))
-    return limits_progress(limits)
-
-
-def _format(r: dict) -> str:
-    confirm = (
-        ""
-        if r["confirm_return"] != r["confirm_return"]
-        else f" (confirm {r['confirm_return']:.1f})"
-    )
-    return (
-        f"gen {r['generation']:4d}  return mean {r['return_mean']:7.1f} max {r['return_max']:7.1f}"
-        f"  eval {r['eval_return']:7.1f}{confirm}  steps {r['env_steps']:>10,}"
-        f"  {r['steps_per_second'] / 1e3:6.0f}k steps/s  {r['seconds']:6.2f} s"
-    )
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()

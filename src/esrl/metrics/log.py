@@ -35,12 +35,41 @@ def _summary_writer_class() -> type:
     return SummaryWriter
 
 
+SHARED_TAGS = {
+    "steps_per_second": "charts/steps_per_second",
+    "seconds": "charts/seconds",
+}
+
+
+def tensorboard_tag(key: str, algo: str, return_key: str) -> str:
+    """The TensorBoard tag of a record's key, namespaced so that runs of every algorithm
+    overlay: `charts/episodic_return` (the algorithm's `return_key`: ES its mean policy's
+    return, A2C and DQN their last 100 training games), `charts/steps_per_second`,
+    `losses/...`, and `<algo>/...` for the rest."""
+    if key == return_key:
+        return "charts/episodic_return"
+    if key in SHARED_TAGS:
+        return SHARED_TAGS[key]
+    if "loss" in key:
+        return f"losses/{key}"
+    return f"{algo}/{key}"
+
+
 class MetricsLog:
     """Appends records; on resume, drops records past the checkpoint so none is doubled."""
 
-    def __init__(self, jsonl_path: Path, tensorboard_dir: Path, step_key: str, resume_from=None):
+    def __init__(
+        self,
+        jsonl_path: Path,
+        tensorboard_dir: Path,
+        step_key: str,
+        resume_from=None,
+        algo: str = "run",
+        return_key: str = "",
+    ):
         self.path = Path(jsonl_path)
         self.step_key = step_key
+        self.algo, self.return_key = algo, return_key
         if resume_from is not None:
             key, last = resume_from
             kept = [r for r in read_metrics(self.path) if r.get(key, 0) < last]
@@ -66,7 +95,7 @@ class MetricsLog:
         step = int(record[self.step_key])
         for key, value in record.items():
             if key != self.step_key and isinstance(value, int | float) and value == value:
-                self._tb.add_scalar(key, value, step)
+                self._tb.add_scalar(tensorboard_tag(key, self.algo, self.return_key), value, step)
 
     def close(self) -> None:
         self._file.close()

@@ -8,8 +8,6 @@ from esrl.runs.checkpoint import (
 )
 from esrl.runs.limits import (
     StopOnSigterm,
-    budget_progress,
-    budget_stop_reason,
     refuse_resume_past,
 )
 from esrl.runs.run_dir import RunDir
@@ -17,8 +15,6 @@ from esrl.runs.run_dir import RunDir
 __all__ = [
     "RunDir",
     "StopOnSigterm",
-    "budget_progress",
-    "budget_stop_reason",
     "load_checkpoint",
     "load_torch_state",
     "refuse_resume_past",

@@ -15,17 +15,7 @@ _FLAGS = {
     "step limit": "--steps",
     "time limit": "--max-seconds",
     "generation limit": "--generations",
-    "env-step limit": "--max-env-steps",
 }
-
-
-def budget_stop_reason(env_steps: int, steps: int, seconds: float, max_seconds: float) -> str:
-    """The limit a step-budgeted run (A2C, DQN) has reached, or "" to go on."""
-    if env_steps >= steps:
-        return "step limit"
-    if max_seconds and seconds >= max_seconds:
-        return "time limit"
-    return ""
 
 
 class StopOnSigterm:
@@ -57,21 +47,6 @@ class StopOnSigterm:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous = {}
-
-
-def budget_progress(
-    env_steps: int, steps: int, seconds: float, max_seconds: float, steps_per_second: float
-) -> str:
-    """'37.5% done, 1:02:03 left' toward whichever limit comes first, for hours-long runs.
-
-    The time left extrapolates the latest steps/s; a time limit caps it.
-    """
-    done = env_steps / steps
-    left = (steps - env_steps) / steps_per_second if steps_per_second > 0 else math.inf
-    if max_seconds:
-        done = max(done, seconds / max_seconds)
-        left = min(left, max_seconds - seconds)
-    return f"{min(done, 1.0):.1%} done, {_clock(max(left, 0.0))} left"
 
 
 def limits_progress(done_and_left: list[tuple[float, float]]) -> str:
