@@ -36,7 +36,7 @@ NENVS, SEQ, BATCH, REPLAY, STARTS = 10, 10, 100, 100_000, 5_000
 
 
 def random_scores(games: int) -> np.ndarray:
-    from esrl.envs.batch import play_games
+    from esrl.deeprl.env_batch import play_games
 
     rng = np.random.default_rng(0)
     return play_games(ENV_ID, lambda obs: rng.integers(0, 9, len(obs)), games, seed=0)

@@ -18,10 +18,10 @@ from esrl.a2c import (
     train_a2c,
 )
 from esrl.a2c.optimizer import RMSpropTF
+from esrl.deeprl.env_batch import make_env_batch
+from esrl.deeprl.pipeline import Learner
 from esrl.envs import nature_dqn_env
-from esrl.envs.batch import make_env_batch
 from esrl.errors import UserError
-from esrl.pipeline import Learner
 
 from .conftest import run_cli, snapshot
 

@@ -10,7 +10,7 @@ import esrl
 from esrl.envs.atari import channels_last, game_name, make_atari, make_pong, nature_dqn_env
 from esrl.errors import UserError
 from esrl.es.evaluation import ATARI_NOOP_MAX, paired_noops, plan_generation
-from esrl.policies.conv import ConvPolicy
+from esrl.es.policies.conv import ConvPolicy
 
 from .conftest import run_cli, tiny_pong
 

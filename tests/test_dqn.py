@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from esrl.deeprl.env_batch import make_env_batch
+from esrl.deeprl.pipeline import Learner
 from esrl.dqn import (
     DQNAgent,
     DQNConfig,
@@ -18,8 +20,6 @@ from esrl.dqn import (
     train_dqn,
 )
 from esrl.dqn.saved import load_agent
-from esrl.envs.batch import make_env_batch
-from esrl.pipeline import Learner
 
 from .conftest import run_cli, snapshot
 

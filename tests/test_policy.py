@@ -1,7 +1,7 @@
 import gymnasium as gym
 import numpy as np
 
-from esrl.policies import MLPPolicy, make_action_head
+from esrl.es.policies import MLPPolicy, make_action_head
 
 
 def test_batched_members_match_one_member_at_a_time():

@@ -4,9 +4,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from esrl.envs.batch import make_env_batch
-from esrl.envs.runner import EnvRunner
-from esrl.envs.split import SplitBatch
+from esrl.deeprl.env_batch import make_env_batch
+from esrl.deeprl.runner import EnvRunner
+from esrl.deeprl.split import SplitBatch
 
 
 class PixelRule:

@@ -19,7 +19,7 @@ _WHERE = {
     "train_a2c": "esrl.a2c.trainer",
     "ComputeValueTargets": "esrl.a2c.transforms",
     "MergeTimeBatch": "esrl.a2c.transforms",
-    "EnvRunner": "esrl.envs.runner",
+    "EnvRunner": "esrl.deeprl.runner",
 }
 __all__ = sorted(_WHERE)
 

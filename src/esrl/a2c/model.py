@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from esrl.networks.bodies import frames_to_input, mlp, nature_cnn
-from esrl.networks.bodies import orthogonal as _init
+from esrl.deeprl.networks.bodies import frames_to_input, mlp, nature_cnn
+from esrl.deeprl.networks.bodies import orthogonal as _init
 
 
 class ActorCritic(nn.Module):

@@ -9,7 +9,7 @@ import torch
 from esrl.a2c.config import A2CConfig
 from esrl.a2c.policy import Policy
 from esrl.a2c.trainer import ALGO, build_agent
-from esrl.envs.batch import make_env_batch, play_games
+from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.errors import UserError
 from esrl.metrics import read_metrics
 from esrl.metrics.plots import plot_a2c_diagnostics

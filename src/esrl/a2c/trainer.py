@@ -6,7 +6,7 @@ directory, and both hand an `A2CRun` (one update per `iterate`) to the run skele
 the optimizer, the sampling generator, the counters and the last 100 game scores;
 games in progress are not saved, so a resumed run starts fresh games.
 
-With `pipeline`, each update runs on a worker thread (`esrl.pipeline`) while the
+With `pipeline`, each update runs on a worker thread (`esrl.deeprl.pipeline`) while the
 envs play the next trajectory on a copy of the weights from before it; that
 trajectory then reaches its own update one update behind, so it carries the acting
 log-probabilities and `A2C.policy_loss` weights by pi / mu.
@@ -27,13 +27,13 @@ from esrl.a2c.optimizer import make_rmsprop
 from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
 from esrl.configs import with_resume_overrides
-from esrl.envs.batch import make_env_batch
-from esrl.envs.runner import EnvRunner
+from esrl.deeprl.env_batch import make_env_batch
+from esrl.deeprl.networks import require_weights_finite
+from esrl.deeprl.pipeline import Learner
+from esrl.deeprl.runner import EnvRunner
 from esrl.envs.vector import seed_from
 from esrl.errors import UserError
 from esrl.metrics.plots import plot_a2c_diagnostics
-from esrl.networks import require_weights_finite
-from esrl.pipeline import Learner
 from esrl.runs import RunDir, load_torch_state, refuse_resume_past, save_torch_state
 from esrl.runs.loop import Algorithm, Diagnostics, Limits, TrainResult, run_loop
 from esrl.threads import TorchThreads

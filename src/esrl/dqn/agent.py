@@ -9,14 +9,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from esrl.deeprl.networks.bodies import frames_to_input, mlp, nature_cnn, notebook_cnn
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.targets import epsilon_at, n_step_targets, soft_update
-from esrl.networks.bodies import frames_to_input, mlp, nature_cnn, notebook_cnn
 from esrl.runs import load_torch_state, save_torch_state
 
 
 class QNetwork(nn.Module):
-    """A body (see esrl.networks) and a linear head with one Q-value per action."""
+    """A body (see esrl.deeprl.networks) and a linear head with one Q-value per action."""
 
     def __init__(self, num_actions: int, obs_shape: tuple[int, ...], body: str, hidden=(64, 64)):
         super().__init__()

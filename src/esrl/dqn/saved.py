@@ -41,7 +41,7 @@ def evaluate_run(
     config, agent = load_agent(run_dir, seed)
     scores = evaluate_agent(agent, config, episodes, seed)
     if video:
-        from esrl.envs.batch import FRAMES
+        from esrl.deeprl.env_batch import FRAMES
         from esrl.envs.recording import record_game
 
         agent.epsilon_override = config.eval_epsilon

@@ -6,7 +6,7 @@ transitions the agent takes `updates_per_iteration` gradient steps on random
 n-step windows, each followed by a target-network update. Every `eval_every`
 iterations a few whole games are played at `eval_epsilon` for the learning curve.
 With `pipeline`, the gradient steps run on a worker thread during the next
-iteration's play (`esrl.pipeline.Learner`); evaluations then play the acting weights
+iteration's play (`esrl.deeprl.pipeline.Learner`); evaluations then play the acting weights
 too. `DQNRun` is one iteration per `iterate` of the run skeleton `esrl.runs.loop`.
 """
 
@@ -19,16 +19,16 @@ import numpy as np
 import torch
 
 from esrl.configs import with_resume_overrides
+from esrl.deeprl.env_batch import make_env_batch, play_games
+from esrl.deeprl.networks import require_weights_finite
+from esrl.deeprl.pipeline import Learner
+from esrl.deeprl.runner import EnvRunner
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.replay import ReplayBuffer
-from esrl.envs.batch import make_env_batch, play_games
-from esrl.envs.runner import EnvRunner
 from esrl.envs.vector import seed_from
 from esrl.errors import UserError
 from esrl.metrics.plots import plot_dqn_curves
-from esrl.networks import require_weights_finite
-from esrl.pipeline import Learner
 from esrl.runs import (
     RunDir,
     load_checkpoint,

@@ -24,11 +24,11 @@ from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.noise import NoiseTable
 from esrl.es.observation_stats import ObservationStats
+from esrl.es.policies import MLPPolicy, make_action_head
 from esrl.es.strategy import perturb
-from esrl.policies import MLPPolicy, make_action_head
 
 if TYPE_CHECKING:
-    from esrl.policies.conv import ConvPolicy
+    from esrl.es.policies.conv import ConvPolicy
 
 NOISE_BLOCK = 128  # steps of action noise drawn per generator call
 ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as DeepMind's
@@ -75,7 +75,7 @@ class GenerationResult:
 def build_policy(config: ESConfig) -> "MLPPolicy | ConvPolicy":
     """The network for the config's env: an MLP on vectors, a CNN (or dense) on Atari frames."""
     if game_name(config.env):
-        from esrl.policies.conv import ConvPolicy  # torch: only Atari needs it
+        from esrl.es.policies.conv import ConvPolicy  # torch: only Atari needs it
 
         if config.network == "mlp":
             raise UserError("--network mlp is for vector observations; Atari takes cnn or dense")

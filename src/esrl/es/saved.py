@@ -11,10 +11,10 @@ from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
 from esrl.es.observation_stats import ObservationStats
+from esrl.es.policies import MLPPolicy
 from esrl.es.trainer import ALGO, MEAN_EVAL_PER_TASK
 from esrl.metrics import read_metrics
 from esrl.metrics.plots import plot_es_curve
-from esrl.policies import MLPPolicy
 from esrl.runs import RunDir, load_checkpoint
 
 

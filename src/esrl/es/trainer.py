@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from esrl.backends import Backend, make_backend
 from esrl.configs import with_resume_overrides
 from esrl.envs.atari import game_name
 from esrl.envs.vector import env_info
 from esrl.errors import NonFiniteReturnError, UserError, require_finite
+from esrl.es.backends import Backend, make_backend
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import (
     CONFIRM_STREAM,

@@ -13,8 +13,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from esrl.deeprl.split import SplitBatch
 from esrl.envs.atari import game_name, nature_dqn_env
-from esrl.envs.split import SplitBatch
 from esrl.envs.vector import env_info
 from esrl.errors import UserError, require_finite
 

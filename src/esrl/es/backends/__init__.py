@@ -3,6 +3,6 @@
 Backends never touch the strategy, so a backend cannot change what a run computes.
 """
 
-from esrl.backends.base import Backend, make_backend
+from esrl.es.backends.base import Backend, make_backend
 
 __all__ = ["Backend", "make_backend"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from esrl.es.observation_stats import CLIP
-from esrl.policies.action_heads import ActionHead
+from esrl.es.policies.action_heads import ActionHead
 
 
 @dataclass(frozen=True)

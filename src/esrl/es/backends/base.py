@@ -23,15 +23,15 @@ class Backend(Protocol):
 
 def make_backend(config: ESConfig) -> Backend:
     if config.backend == "serial":
-        from esrl.backends.serial import SerialBackend
+        from esrl.es.backends.serial import SerialBackend
 
         return SerialBackend(config)
     if config.backend == "process":
-        from esrl.backends.process import ProcessBackend
+        from esrl.es.backends.process import ProcessBackend
 
         return ProcessBackend(config)
     if config.backend == "ray":
-        from esrl.backends.ray_cluster import RayBackend
+        from esrl.es.backends.ray_cluster import RayBackend
 
         return RayBackend(config)
     raise ValueError(f"unknown backend {config.backend!r}")

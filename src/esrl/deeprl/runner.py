@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from esrl.envs.split import SplitBatch, merge_steps
+from esrl.deeprl.split import SplitBatch, merge_steps
 
 
 class ActingPolicy(Protocol):

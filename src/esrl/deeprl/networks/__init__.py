@@ -1,6 +1,6 @@
 """Torch network bodies shared by the gradient learners (A2C, DQN)."""
 
-from esrl.networks.bodies import (
+from esrl.deeprl.networks.bodies import (
     frames_to_input,
     mlp,
     nature_cnn,
