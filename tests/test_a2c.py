@@ -20,6 +20,7 @@ from esrl.a2c import (
 from esrl.a2c.optimizer import RMSpropTF
 from esrl.deeprl.env_batch import make_env_batch
 from esrl.deeprl.pipeline import Learner
+from esrl.deeprl.rollout import Rollout
 from esrl.envs import nature_dqn_env
 from esrl.errors import UserError
 
@@ -133,9 +134,8 @@ def _logits_gradient(
     logits = logits.clone().requires_grad_(True)
     log_probs = torch.log_softmax(logits, -1).expand(len(batch["actions"]), -1)
     trajectory = {**batch, "log_probs": log_probs.gather(1, batch["actions"][:, None]).squeeze(1)}
-    if behaviour is not None:
-        trajectory["behaviour_log_probs"] = behaviour
-    A2C(policy=None, optimizer=None, truncate_ratio=truncate).policy_loss(trajectory).backward()
+    a2c = A2C(policy=None, optimizer=None, truncate_ratio=truncate)
+    a2c.policy_loss(trajectory, behaviour).backward()
     return logits.grad
 
 
@@ -405,3 +405,15 @@ def test_atari_a2c_runs_end_to_end_and_plays_its_video(tmp_path):
 
     frames = iio.imread(video, index=None)
     assert frames.shape[1:] == (420, 320, 3) and len(frames) > 50
+
+
+def test_rollout_answers_the_notebooks_item_access_on_its_fields():
+    rollout = Rollout(observations=[np.zeros((2, 3))], actions=[np.array([0, 1])])
+    rollout["values"] = [torch.zeros(2)]  # what a policy or transform adds goes to `extra`
+    assert rollout["observations"] is rollout.observations
+    assert rollout.extra["values"] is rollout["values"]
+    assert "game_over" not in rollout and "values" in rollout
+    with pytest.raises(KeyError):
+        rollout["game_over"]
+    MergeTimeBatch()(rollout)
+    assert rollout.observations.shape == (2, 3) and rollout.extra["values"].shape == (2,)

@@ -1,5 +1,6 @@
 """Advantage actor-critic (Mnih et al. 2016, synchronous): the losses and one update step."""
 
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import torch
@@ -13,8 +14,8 @@ class A2C:
     takes one optimizer step, and returns the notebook's diagnostics as floats.
 
     The losses read `logits`, `log_probs` and `values` from the trajectory. `step`
-    first recomputes them with gradients (`Policy.evaluate`, one batched forward)
-    unless they already carry a graph, as they do when a policy acts with one.
+    first recomputes them with gradients (`Policy.evaluate`, one batched forward):
+    acting keeps no graph.
     """
 
     def __init__(
@@ -34,14 +35,16 @@ class A2C:
         self.truncate_ratio = truncate_ratio
 
     @staticmethod
-    def advantages(trajectory: dict[str, Any]) -> torch.Tensor:
+    def advantages(trajectory: Mapping[str, Any]) -> torch.Tensor:
         """Value targets minus predictions, held constant for the policy gradient."""
         return (trajectory["value_targets"] - trajectory["values"]).detach()
 
-    def policy_loss(self, trajectory: dict[str, Any]) -> torch.Tensor:
+    def policy_loss(
+        self, trajectory: Mapping[str, Any], behaviour_log_probs: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """-E[A * log pi(a|s)]: raises the log-probability of better-than-expected actions.
 
-        With `behaviour_log_probs` (the actions were drawn by older weights mu, as when
+        Given `behaviour_log_probs` (the actions were drawn by older weights mu, as when
         the pipelined trainer acts one update behind), the importance-weighted
         -E[A * pi(a|s) / mu(a|s)] instead. Its gradient is the on-policy one where
         pi = mu, and off-policy it keeps the baseline unbiased: without the ratio, any
@@ -52,35 +55,39 @@ class A2C:
         action many times likelier than when it was played.
         """
         advantages = self.advantages(trajectory)
-        if "behaviour_log_probs" in trajectory:
-            ratio = (trajectory["log_probs"] - trajectory["behaviour_log_probs"]).exp()
+        if behaviour_log_probs is not None:
+            ratio = (trajectory["log_probs"] - behaviour_log_probs).exp()
             if self.truncate_ratio:
                 weights = ratio.detach().clamp(max=1.0)
                 return -(advantages * weights * trajectory["log_probs"]).mean()
             return -(advantages * ratio).mean()
         return -(advantages * trajectory["log_probs"]).mean()
 
-    def value_loss(self, trajectory: dict[str, Any]) -> torch.Tensor:
+    def value_loss(self, trajectory: Mapping[str, Any]) -> torch.Tensor:
         return F.mse_loss(trajectory["values"], trajectory["value_targets"])
 
     @staticmethod
-    def entropy(trajectory: dict[str, Any]) -> torch.Tensor:
+    def entropy(trajectory: Mapping[str, Any]) -> torch.Tensor:
         log_probs = F.log_softmax(trajectory["logits"], dim=-1)
         return -(log_probs.exp() * log_probs).sum(-1).mean()
 
-    def loss(self, trajectory: dict[str, Any]) -> torch.Tensor:
+    def loss(
+        self, trajectory: Mapping[str, Any], behaviour_log_probs: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return (
-            self.policy_loss(trajectory)
+            self.policy_loss(trajectory, behaviour_log_probs)
             + self.value_loss_coef * self.value_loss(trajectory)
             - self.entropy_coef * self.entropy(trajectory)
         )
 
-    def step(self, trajectory: dict[str, Any]) -> dict[str, float]:
-        if not trajectory["values"].requires_grad:
-            trajectory.update(
-                self.policy.evaluate(trajectory["observations"], trajectory["actions"])
-            )
-        policy_loss = self.policy_loss(trajectory)
+    def step(
+        self,
+        trajectory: MutableMapping[str, Any],
+        behaviour_log_probs: torch.Tensor | None = None,
+    ) -> dict[str, float]:
+        """One optimizer step; `behaviour_log_probs` as in `policy_loss`."""
+        trajectory.update(self.policy.evaluate(trajectory["observations"], trajectory["actions"]))
+        policy_loss = self.policy_loss(trajectory, behaviour_log_probs)
         value_loss = self.value_loss(trajectory)
         entropy = self.entropy(trajectory)
         loss = policy_loss + self.value_loss_coef * value_loss - self.entropy_coef * entropy

@@ -8,8 +8,8 @@ games in progress are not saved, so a resumed run starts fresh games.
 
 With `pipeline`, each update runs on a worker thread (`esrl.deeprl.pipeline`) while the
 envs play the next trajectory on a copy of the weights from before it; that
-trajectory then reaches its own update one update behind, so it carries the acting
-log-probabilities and `A2C.policy_loss` weights by pi / mu.
+trajectory then reaches its own update one update behind, so its acting
+log-probabilities go along and `A2C.policy_loss` weights by pi / mu.
 """
 
 import copy
@@ -181,14 +181,14 @@ class A2CRun(Algorithm):
     def iterate(self) -> Diagnostics:
         done = self.runner.step_var / self.config.steps  # where this trajectory starts
         learning_rate = self.config.learning_rate * max(1.0 - done, 0.0)
-        trajectory = self.runner.get_next()
-        if self.config.pipeline:  # played by the weights from before the update in flight
-            trajectory["behaviour_log_probs"] = trajectory["log_probs"]
+        rollout = self.runner.get_next()
+        # pipelined, the rollout was played by the weights from before the update in flight
+        behaviour = rollout["log_probs"] if self.config.pipeline else None
 
         def update() -> Diagnostics:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate
-            return [self.a2c.step(trajectory)]
+            return [self.a2c.step(rollout, behaviour)]
 
         self.iterations += 1
         return self.learner.learn(update)

@@ -1,11 +1,12 @@
 """EnvRunner: plays a policy in every env of a batch and hands back partial trajectories.
 
 The runner of the course's A2C notebook, shared by A2C and DQN.
-A trajectory is a dict of lists of length T (one entry per step, each covering
-all envs): `observations`, `rewards`, `resets`, `actions`, plus every key that
-`policy.act` returns, `game_over` where the env reports whole games, and `state`
-with `latest_observation` (s_{t+T}) and the env-step counter. Transforms then
-post-process it in place (value targets, merging time and env axes).
+A trajectory is a `Rollout` of lists of length T (one entry per step, each covering
+all envs): `observations`, `rewards`, `resets`, `actions`, what `policy.act`
+returned besides actions, `game_over` where the env reports whole games, and
+`state` with `latest_observation` (s_{t+T}) and the env-step counter. Transforms
+then post-process it in place (value targets, merging time and env axes), with the
+notebook's dict-style item access.
 
 Given a `SplitBatch`, the runner overlaps one half's emulation with the policy's
 forward pass on the other half (acting with one torch thread meanwhile, so torch
@@ -21,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from esrl.deeprl.rollout import Rollout
 from esrl.deeprl.split import SplitBatch, merge_steps
 
 
@@ -43,7 +45,7 @@ class EnvRunner:
         env: gym.vector.VectorEnv,
         policy: ActingPolicy,
         nsteps: int,
-        transforms: Iterable[Callable[[dict], None]] = (),
+        transforms: Iterable[Callable[[Rollout], None]] = (),
         step_var: int = 0,
         seed: int | None = None,
         score_window: int = 100,
@@ -62,32 +64,31 @@ class EnvRunner:
     def nenvs(self) -> int:
         return self.env.num_envs
 
-    def get_next(self) -> dict[str, Any]:
+    def get_next(self) -> Rollout:
         """Play `nsteps` steps in every env; returns the transformed partial trajectory."""
-        trajectory: dict[str, Any] = {
-            "observations": [],
-            "rewards": [],
-            "resets": [],
-            "actions": [],
-        }
+        rollout = Rollout()
+        game_over = []
         steps = self._overlapped if isinstance(self.env, SplitBatch) else self._serial
         for obs, acted, result in steps(self.state["latest_observation"]):
-            trajectory["observations"].append(obs)
+            rollout.observations.append(obs)
+            rollout.actions.append(acted["actions"])
             for key, value in acted.items():
-                trajectory.setdefault(key, []).append(value)
+                if key != "actions":
+                    rollout.extra.setdefault(key, []).append(value)
             obs, reward, terminated, truncated, info = result
-            trajectory["rewards"].append(np.asarray(reward, np.float32))
-            trajectory["resets"].append(np.asarray(terminated | truncated))
+            rollout.rewards.append(np.asarray(reward, np.float32))
+            rollout.resets.append(np.asarray(terminated | truncated))
             if "game_over" in info:  # a whole game ended (not just a life): the next obs starts one
-                trajectory.setdefault("game_over", []).append(np.asarray(info["game_over"]))
+                game_over.append(np.asarray(info["game_over"]))
             self._record_games(info)
             self.step_var += self.nenvs
+        rollout.game_over = game_over or None
         self.state["latest_observation"] = obs
         self.state["env_steps"] = self.step_var
-        trajectory["state"] = dict(self.state)
+        rollout.state = dict(self.state)
         for transform in self.transforms:
-            transform(trajectory)
-        return trajectory
+            transform(rollout)
+        return rollout
 
     def _serial(self, obs: np.ndarray) -> Iterator[tuple[np.ndarray, dict, tuple]]:
         """(observation, what the policy returned, the env's step result) for each step."""

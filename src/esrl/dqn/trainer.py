@@ -187,17 +187,17 @@ class DQNRun(Algorithm):
 
     def iterate(self) -> Diagnostics:
         config, agent, replay = self.config, self.agent, self.replay
-        trajectory = self.runner.get_next()
+        rollout = self.runner.get_next()
         for t in range(config.rollout_length):
             replay.add(
-                trajectory["observations"][t],
-                trajectory["actions"][t],
-                trajectory["rewards"][t],
-                trajectory["resets"][t],
+                rollout.observations[t],
+                rollout.actions[t],
+                rollout.rewards[t],
+                rollout.resets[t],
                 self.starts,
             )
-            self.starts = trajectory["game_over"][t]
-        diagnostics = [{"q_acting": float(torch.stack(trajectory["q_max"]).mean())}]
+            self.starts = rollout.game_over[t]
+        diagnostics = [{"q_acting": float(torch.stack(rollout.extra["q_max"]).mean())}]
         agent.iteration += 1
         if len(replay) >= config.learning_starts and replay.can_sample(config.n_step_return):
             batches = [
