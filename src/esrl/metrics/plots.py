@@ -17,6 +17,16 @@ def _figure(rows: int, cols: int, figsize: tuple[float, float], fixed: bool = Fa
     return figure, figure.subplots(rows, cols, **options)
 
 
+def scaled(values: list[float], unit: str) -> tuple[list[float], str, float]:
+    """Values in the unit that suits their range: a 20k-step run in thousands, a 10M-step
+    run in millions. Returns the scaled values, the axis label and the scale."""
+    top = max((abs(v) for v in values), default=0.0)
+    for scale, name in ((1e6, "millions"), (1e3, "thousands")):
+        if top >= scale:
+            return [v / scale for v in values], f"{unit} ({name})", scale
+    return list(values), unit, 1.0
+
+
 def plot_es_curve(
     records: list[dict[str, Any]],
     path: Path,
@@ -24,56 +34,58 @@ def plot_es_curve(
     target: float | None = None,
     episode_steps: int = 0,
 ) -> Path:
-    """Population and mean-policy returns against env steps and generations.
+    """Population and mean-policy returns against env steps, generations on the top axis.
 
     With `episode_steps`, training episodes were capped there, and the y label says so.
     """
-    fig, axes = _figure(1, 2, figsize=(11, 4), fixed=True)
-    steps = [r["env_steps"] / 1e3 for r in records]
-    gens = [r["generation"] for r in records]
-    for ax, x, label in ((axes[0], steps, "env steps (thousands)"), (axes[1], gens, "generation")):
-        ax.plot(x, [r["return_mean"] for r in records], label="population mean")
-        ax.fill_between(
-            x,
-            [r["return_min"] for r in records],
-            [r["return_max"] for r in records],
-            alpha=0.2,
-            label="population min-max",
+    import numpy as np
+
+    fig, ax = _figure(1, 1, figsize=(8, 4.5), fixed=True)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.82)
+    x, x_label, _ = scaled([r["env_steps"] for r in records], "env steps")
+    ax.plot(x, [r["return_mean"] for r in records], label="population mean")
+    ax.fill_between(
+        x,
+        [r["return_min"] for r in records],
+        [r["return_max"] for r in records],
+        alpha=0.2,
+        label="population min-max",
+    )
+    ax.plot(x, [r["eval_return"] for r in records], label="mean policy (eval)", lw=2)
+    if target is not None and math.isfinite(target):
+        ax.axhline(target, color="gray", ls="--", lw=1, label=f"target {target:g}")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(
+        f"return over the first {episode_steps} steps" if episode_steps else "episode return"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    if len(records) > 1:  # generations on top: env steps per generation vary
+        steps = np.array(x, float)
+        gens = np.array([r["generation"] + 1 for r in records], float)  # after generation g
+        top = ax.secondary_xaxis(
+            "top",
+            functions=(lambda v: np.interp(v, steps, gens), lambda g: np.interp(g, gens, steps)),
         )
-        ax.plot(x, [r["eval_return"] for r in records], label="mean policy (eval)", lw=2)
-        if target is not None and math.isfinite(target):
-            ax.axhline(target, color="gray", ls="--", lw=1, label=f"target {target:g}")
-        ax.set_xlabel(label)
-        ax.set_ylabel(
-            f"return over the first {episode_steps} steps" if episode_steps else "episode return"
-        )
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize=8)
+        top.set_xlabel("generation")
     fig.suptitle(title)
     fig.savefig(path, dpi=100)
     return path
-
-
-X_AXES = {
-    "env_steps": ("env steps (millions)", 1e6),
-    "iteration": ("iteration (thousands)", 1e3),
-}
 
 
 def plot_grid(
     records: list[dict[str, Any]],
     path: Path,
     title: str,
-    panels: list[tuple[str, ...]],
+    panels: list[tuple[str, str]],
 ) -> Path:
-    """One small panel per (metric key, label[, x key]); x defaults to env steps."""
+    """One small panel per (metric key, y label), against env steps."""
     cols = 4 if len(panels) > 6 else 3
     rows = -(-len(panels) // cols)
     fig, axes = _figure(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
-    for ax, (key, label, *x_key) in zip(axes.flat, panels, strict=False):
-        x_name = x_key[0] if x_key else "env_steps"
-        x_label, scale = X_AXES[x_name]
-        points = [(r[x_name] / scale, r.get(key, float("nan"))) for r in records]
+    _, x_label, scale = scaled([r["env_steps"] for r in records], "env steps")
+    for ax, (key, label) in zip(axes.flat, panels, strict=False):
+        points = [(r["env_steps"] / scale, r.get(key, float("nan"))) for r in records]
         points = [(x, y) for x, y in points if y == y]  # NaN: not measured yet
         ax.plot(
             [x for x, _ in points],
@@ -81,7 +93,7 @@ def plot_grid(
             lw=1.5,
             marker="." if len(points) < 30 else None,
         )
-        ax.set_title(label, fontsize=10)
+        ax.set_ylabel(label, fontsize=8)
         ax.set_xlabel(x_label, fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
@@ -92,8 +104,8 @@ def plot_grid(
 
 
 A2C_PANELS = [
-    ("score_mean100", "raw game score, mean of last 100 games"),
-    ("r2", "R^2 of value targets vs predictions"),
+    ("score_mean100", "score, last 100 games"),
+    ("r2", "R^2 of value predictions"),
     ("entropy", "policy entropy"),
     ("loss", "A2C loss"),
     ("policy_loss", "policy loss"),
@@ -101,7 +113,7 @@ A2C_PANELS = [
     ("value_targets", "value targets (mean)"),
     ("values", "value predictions (mean)"),
     ("advantages", "advantages (mean)"),
-    ("grad_norm", "gradient norm (before clipping)"),
+    ("grad_norm", "gradient norm (unclipped)"),
     ("learning_rate", "learning rate"),
     ("steps_per_second", "env steps per second"),
 ]
@@ -114,16 +126,15 @@ def plot_a2c_diagnostics(records: list[dict[str, Any]], path: Path, title: str) 
 
 DQN_PANELS = [
     ("eval_score", "evaluation score (whole games)"),
-    ("eval_score", "evaluation score (whole games)", "iteration"),
-    ("score_mean100", "training games, mean of last 100"),
+    ("score_mean100", "training score, last 100 games"),
     ("td_loss", "TD loss"),
     ("q_mean", "mean Q of sampled actions"),
-    ("epsilon", "epsilon", "iteration"),
+    ("epsilon", "epsilon"),
     ("replay_size", "replay memory (transitions)"),
     ("steps_per_second", "env steps per second"),
 ]
 
 
 def plot_dqn_curves(records: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Evaluation score against env steps and iterations, with the training diagnostics."""
+    """Evaluation and training scores against env steps, with the training diagnostics."""
     return plot_grid(records, path, title, DQN_PANELS)
