@@ -95,6 +95,30 @@ def check_fields(config: Any) -> None:
             raise UserError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def check_ranges(
+    config: Any,
+    positive: tuple[str, ...] = (),
+    nonnegative: tuple[str, ...] = (),
+    unit: tuple[str, ...] = (),
+    hidden: str = "",
+) -> None:
+    """UserError for the first named field out of its range: > 0, >= 0 or in [0, 1];
+    `hidden`: a field of layer sizes, each positive."""
+    rules = (
+        (positive, lambda v: v > 0, "positive"),
+        (nonnegative, lambda v: v >= 0, ">= 0"),
+        (unit, lambda v: 0 <= v <= 1, "in [0, 1]"),
+    )
+    for names, ok, words in rules:
+        for name in names:
+            value = getattr(config, name)
+            if not ok(value):
+                raise UserError(f"--{name.replace('_', '-')} must be {words}, got {value}")
+    if hidden and any(size <= 0 for size in getattr(config, hidden)):
+        flag = "--" + hidden.replace("_", "-")
+        raise UserError(f"{flag} needs positive layer sizes, got {getattr(config, hidden)}")
+
+
 MAX_ENVS = 65_536  # envs side by side: far past any speed-up, short of exhausting memory
 PER_CORE = 4  # threads or worker processes per core beyond which only switching grows
 

@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, opt
-from esrl.errors import UserError
+from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, check_ranges, opt
 
 
 @dataclass
@@ -66,32 +65,26 @@ class A2CConfig:
         check_fields(self)
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
-        positive = {
-            "nenvs": self.nenvs,
-            "rollout_length": self.rollout_length,
-            "steps": self.steps,
-            "learning_rate": self.learning_rate,
-            "rms_eps": self.rms_eps,
-            "frame_size": self.frame_size,
-            "log_every": self.log_every,
-            "checkpoint_seconds": self.checkpoint_seconds,
-        }
-        for name, value in positive.items():
-            if not value > 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        nonnegative = {
-            "seed": self.seed,
-            "value_loss_coef": self.value_loss_coef,
-            "entropy_coef": self.entropy_coef,
-            "max_grad_norm": self.max_grad_norm,
-            "threads": self.threads,
-            "max_seconds": self.max_seconds,
-        }
-        for name, value in nonnegative.items():
-            if value < 0:
-                raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
-        for name, value in (("gamma", self.gamma), ("rms_alpha", self.rms_alpha)):
-            if not 0 <= value <= 1:
-                raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
-        if any(size <= 0 for size in self.hidden):
-            raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
+        check_ranges(
+            self,
+            positive=(
+                "nenvs",
+                "rollout_length",
+                "steps",
+                "learning_rate",
+                "rms_eps",
+                "frame_size",
+                "log_every",
+                "checkpoint_seconds",
+            ),
+            nonnegative=(
+                "seed",
+                "value_loss_coef",
+                "entropy_coef",
+                "max_grad_norm",
+                "threads",
+                "max_seconds",
+            ),
+            unit=("gamma", "rms_alpha"),
+            hidden="hidden",
+        )

@@ -8,12 +8,11 @@ import torch
 
 from esrl.a2c.config import A2CConfig
 from esrl.a2c.policy import Policy
-from esrl.a2c.trainer import ALGO, build_agent
+from esrl.a2c.trainer import ALGO, build_agent, plot_curve
 from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.errors import UserError
-from esrl.metrics import read_metrics
-from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.runs import RunDir, load_torch_state
+from esrl.runs.loop import plot_saved
 
 
 def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[A2CConfig, Policy]:
@@ -63,11 +62,4 @@ def evaluate_run(
 
 
 def plot_run(run_dir: Path | str) -> Path:
-    run = RunDir.open(run_dir)
-    config = run.read_config(ALGO, A2CConfig)
-    records = read_metrics(run.metrics_path)
-    if not records:
-        raise UserError(f"{run.path} has no metrics to plot yet")
-    return plot_a2c_diagnostics(
-        records, run.curve_path, f"A2C on {config.env} (seed {config.seed})"
-    )
+    return plot_saved(run_dir, ALGO, A2CConfig, plot_curve)

@@ -13,11 +13,9 @@ log-probabilities go along and `A2C.policy_loss` weights by pi / mu.
 """
 
 import copy
-import math
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from esrl.a2c.algorithm import A2C
@@ -26,16 +24,16 @@ from esrl.a2c.model import ActorCritic
 from esrl.a2c.optimizer import make_rmsprop
 from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
-from esrl.configs import with_resume_overrides
 from esrl.deeprl.env_batch import make_env_batch
 from esrl.deeprl.networks import require_weights_finite
 from esrl.deeprl.pipeline import Learner
+from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
+from esrl.deeprl.run import LearnerRun
 from esrl.deeprl.runner import EnvRunner
 from esrl.envs.vector import seed_from
-from esrl.errors import UserError
 from esrl.metrics.plots import plot_a2c_diagnostics
-from esrl.runs import RunDir, load_torch_state, refuse_resume_past, save_torch_state
-from esrl.runs.loop import Algorithm, Diagnostics, Limits, TrainResult, run_loop
+from esrl.runs import RunDir, save_torch_state
+from esrl.runs.loop import Diagnostics, Limits, TrainResult, run_loop
 from esrl.threads import TorchThreads
 
 ALGO = "a2c"
@@ -68,8 +66,7 @@ def train_a2c(
 ) -> TrainResult:
     """Start a new run in `out` (default: runs/a2c-ENV-seedN-TIME)."""
     config.validate()
-    path = out or RunDir.default_path(ALGO, config.env, config.seed)
-    RunDir.check_new(path)
+    path = RunDir.new_path(out, ALGO, config.env, config.seed)
     env = _make_env(config)  # a clear error for a bad env before anything is written
     with RunDir.create(path, ALGO, config) as run:
         _, policy, optimizer = build_agent(config, env)
@@ -80,20 +77,13 @@ def resume_a2c(
     run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
 ) -> TrainResult:
     """Continue a run from its last checkpoint (only `resumable` fields may change)."""
-    with RunDir.open(run_dir).open_to_resume() as run:
-        config = with_resume_overrides(run.read_config(ALGO, A2CConfig), overrides or {}, run.path)
-        config.validate()
-        state = load_torch_state(run.agent_path, STATE_KEYS)
-        limits = Limits(config.steps, config.max_seconds)
-        refuse_resume_past(run.path, limits.reason(state["env_steps"], 0, state["seconds"]))
+    with resume_torch_run(run_dir, ALGO, A2CConfig, overrides, STATE_KEYS) as (run, config, state):
         env = _make_env(config)
         model, policy, optimizer = build_agent(config, env)
-        try:
+        with checkpoint_fits(run):
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             policy.generator.set_state(state["generator"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"checkpoint in {run.path} does not fit its config ({exc})") from None
         run.write_config(ALGO, config)
         a2c = A2CRun(config, run, env, policy, optimizer, state=state)
         return run_loop(a2c, run, log, resumed_seconds=state["seconds"])
@@ -111,11 +101,10 @@ STATE_KEYS = (
 )
 
 
-class A2CRun(Algorithm):
+class A2CRun(LearnerRun):
     """One update per iteration: the envs play `rollout_length` steps, then one RMSProp step."""
 
     name = ALGO
-    return_key = "score_mean100"
 
     iteration_name = "update"
 
@@ -166,10 +155,6 @@ class A2CRun(Algorithm):
         )
         self.learner = Learner(config.pipeline, learner_threads, sync)
 
-    @property
-    def env_steps(self) -> int:
-        return self.runner.step_var
-
     def describe(self) -> str:
         config = self.config
         num_params = sum(p.numel() for p in self.policy.model.parameters())
@@ -193,14 +178,11 @@ class A2CRun(Algorithm):
         self.iterations += 1
         return self.learner.learn(update)
 
-    def settle(self) -> Diagnostics:
-        return self.learner.wait()
-
     def record(self) -> dict:
         return {
             "updates": self.iterations,
             "learning_rate": self.optimizer.param_groups[0]["lr"],
-            "score_mean100": _mean(self.runner.game_scores),
+            "score_mean100": self.score_mean100(),
             "games": self.runner.games,
         }
 
@@ -230,20 +212,14 @@ class A2CRun(Algorithm):
 
     def summary(self) -> str:
         scores = self.runner.game_scores
-        return f"mean raw score of the last {len(scores)} games {_mean(scores):.1f}"
+        return f"mean raw score of the last {len(scores)} games {self.score_mean100():.1f}"
 
     def scores(self) -> dict[str, float]:
-        return {"score_mean100": _mean(self.runner.game_scores), "games": self.runner.games}
+        return {"score_mean100": self.score_mean100(), "games": self.runner.games}
 
     def plot(self, records: list[dict], path: Path) -> None:
-        title = f"A2C on {self.config.env} (seed {self.config.seed})"
-        plot_a2c_diagnostics(records, path, title)
-
-    def close(self) -> None:
-        self.learner.close()
-        self.env.close()
-        self.threads.restore()
+        plot_curve(self.config, records, path)
 
 
-def _mean(values) -> float:
-    return float(np.mean(values)) if len(values) else math.nan
+def plot_curve(config: A2CConfig, records: list[dict], path: Path) -> None:
+    plot_a2c_diagnostics(records, path, f"A2C on {config.env} (seed {config.seed})")

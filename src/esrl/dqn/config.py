@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, opt
+from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, check_ranges, opt
 from esrl.errors import UserError
 
 
@@ -82,51 +82,38 @@ class DQNConfig:
         check_fields(self)
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
-        positive = {
-            "nenvs": self.nenvs,
-            "rollout_length": self.rollout_length,
-            "replay_size": self.replay_size,
-            "batch_size": self.batch_size,
-            "updates_per_iteration": self.updates_per_iteration,
-            "n_step_return": self.n_step_return,
-            "learning_rate": self.learning_rate,
-            "epsilon_decay": self.epsilon_decay,
-            "eval_games": self.eval_games,
-            "log_every": self.log_every,
-            "checkpoint_seconds": self.checkpoint_seconds,
-            "steps": self.steps,
-        }
-        for name, value in positive.items():
-            if not value > 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        nonnegative = {
-            "seed": self.seed,
-            "learning_starts": self.learning_starts,
-            "reward_scale": self.reward_scale,
-            "max_grad_norm": self.max_grad_norm,
-            "target_every": self.target_every,
-            "eval_every": self.eval_every,
-            "threads": self.threads,
-            "max_seconds": self.max_seconds,
-        }
-        for name, value in nonnegative.items():
-            if value < 0:
-                raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
-        unit = {
-            "gamma": self.gamma,
-            "target_tau": self.target_tau,
-            "epsilon_start": self.epsilon_start,
-            "epsilon_end": self.epsilon_end,
-            "eval_epsilon": self.eval_epsilon,
-        }
-        for name, value in unit.items():
-            if not 0 <= value <= 1:
-                raise UserError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+        check_ranges(
+            self,
+            positive=(
+                "nenvs",
+                "rollout_length",
+                "replay_size",
+                "batch_size",
+                "updates_per_iteration",
+                "n_step_return",
+                "learning_rate",
+                "epsilon_decay",
+                "eval_games",
+                "log_every",
+                "checkpoint_seconds",
+                "steps",
+            ),
+            nonnegative=(
+                "seed",
+                "learning_starts",
+                "reward_scale",
+                "max_grad_norm",
+                "target_every",
+                "eval_every",
+                "threads",
+                "max_seconds",
+            ),
+            unit=("gamma", "target_tau", "epsilon_start", "epsilon_end", "eval_epsilon"),
+            hidden="hidden",
+        )
         windows = self.replay_size // self.nenvs
         if windows < self.n_step_return + 4:
             raise UserError(
                 f"--replay-size {self.replay_size} holds {windows} steps per game; "
                 f"it needs at least --n-step-return + 4 = {self.n_step_return + 4}"
             )
-        if any(size <= 0 for size in self.hidden):
-            raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")

@@ -7,11 +7,10 @@ import numpy as np
 
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
-from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env
+from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env, plot_curve
 from esrl.errors import UserError
-from esrl.metrics import read_metrics
-from esrl.metrics.plots import plot_dqn_curves
 from esrl.runs import RunDir, load_torch_state
+from esrl.runs.loop import plot_saved
 
 
 def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]:
@@ -60,9 +59,4 @@ def evaluate_run(
 
 
 def plot_run(run_dir: Path | str) -> Path:
-    run = RunDir.open(run_dir)
-    config = run.read_config(ALGO, DQNConfig)
-    records = read_metrics(run.metrics_path)
-    if not records:
-        raise UserError(f"{run.path} has no metrics to plot yet")
-    return plot_dqn_curves(records, run.curve_path, f"DQN on {config.env} (seed {config.seed})")
+    return plot_saved(run_dir, ALGO, DQNConfig, plot_curve)

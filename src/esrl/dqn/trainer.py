@@ -18,26 +18,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from esrl.configs import with_resume_overrides
 from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.deeprl.networks import require_weights_finite
 from esrl.deeprl.pipeline import Learner
+from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
+from esrl.deeprl.run import LearnerRun
 from esrl.deeprl.runner import EnvRunner
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.replay import ReplayBuffer
 from esrl.envs.vector import seed_from
-from esrl.errors import UserError
 from esrl.metrics.plots import plot_dqn_curves
 from esrl.runs import (
     RunDir,
     load_checkpoint,
-    load_torch_state,
-    refuse_resume_past,
     save_checkpoint,
     save_torch_state,
 )
-from esrl.runs.loop import Algorithm, Diagnostics, Limits, TrainResult, run_loop
+from esrl.runs.loop import Diagnostics, Limits, TrainResult, run_loop
 from esrl.threads import TorchThreads
 
 ALGO = "dqn"
@@ -75,8 +73,7 @@ def train_dqn(
 ) -> TrainResult:
     """Start a new run in `out` (default: runs/dqn-ENV-seedN-TIME)."""
     config.validate()
-    path = out or RunDir.default_path(ALGO, config.env, config.seed)
-    RunDir.check_new(path)
+    path = RunDir.new_path(out, ALGO, config.env, config.seed)
     env = make_env(config, config.nenvs)  # a clear error for a bad env before anything is written
     with RunDir.create(path, ALGO, config) as run:
         return run_loop(DQNRun(config, run, env, build_agent(config, env), None, log), run, log)
@@ -86,18 +83,11 @@ def resume_dqn(
     run_dir: Path | str, overrides: dict | None = None, log: Callable[[str], None] = print
 ) -> TrainResult:
     """Continue a run from its checkpoint; the replay memory too if it was saved."""
-    with RunDir.open(run_dir).open_to_resume() as run:
-        config = with_resume_overrides(run.read_config(ALGO, DQNConfig), overrides or {}, run.path)
-        config.validate()
-        state = load_torch_state(run.agent_path, STATE_KEYS)
-        limits = Limits(config.steps, config.max_seconds)
-        refuse_resume_past(run.path, limits.reason(state["env_steps"], 0, state["seconds"]))
+    with resume_torch_run(run_dir, ALGO, DQNConfig, overrides, STATE_KEYS) as (run, config, state):
         env = make_env(config, config.nenvs)
         agent = build_agent(config, env)
-        try:
+        with checkpoint_fits(run):
             agent.load_state(state["agent"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"checkpoint in {run.path} does not fit its config ({exc})") from None
         run.write_config(ALGO, config)
         dqn = DQNRun(config, run, env, agent, state, log)
         return run_loop(dqn, run, log, resumed_seconds=state["seconds"])
@@ -120,11 +110,10 @@ def _restore_replay(run: RunDir, replay: ReplayBuffer, env_steps: int, log) -> N
         replay.dones[(replay.added - 1) % replay.slots] = True
 
 
-class DQNRun(Algorithm):
+class DQNRun(LearnerRun):
     """One iteration of the pool per iteration: play, store, learn from replayed windows."""
 
     name = ALGO
-    return_key = "score_mean100"
 
     def __init__(
         self,
@@ -170,10 +159,6 @@ class DQNRun(Algorithm):
         self.starts = np.ones(config.nenvs, bool)  # the first observations start games
 
     @property
-    def env_steps(self) -> int:
-        return self.runner.step_var
-
-    @property
     def iterations(self) -> int:
         return self.agent.iteration
 
@@ -213,9 +198,6 @@ class DQNRun(Algorithm):
             self.eval_seconds += time.perf_counter() - started
         return diagnostics
 
-    def settle(self) -> Diagnostics:
-        return self.learner.wait()
-
     def record(self) -> dict:
         return {
             "iteration": self.agent.iteration,
@@ -223,7 +205,7 @@ class DQNRun(Algorithm):
             "eval_seconds": self.eval_seconds,
             "epsilon": self.agent.epsilon,
             "replay_size": len(self.replay),
-            "score_mean100": _mean(self.runner.game_scores),
+            "score_mean100": self.score_mean100(),
             "games": self.runner.games,
             "eval_score": self.eval_score,
         }
@@ -260,25 +242,20 @@ class DQNRun(Algorithm):
         scores = self.runner.game_scores
         return (
             f"last evaluation {self.eval_score:.1f}; mean of the last {len(scores)} training "
-            f"games {_mean(scores):.1f}"
+            f"games {self.score_mean100():.1f}"
         )
 
     def scores(self) -> dict[str, float]:
         return {
-            "score_mean100": _mean(self.runner.game_scores),
+            "score_mean100": self.score_mean100(),
             "eval_score": self.eval_score,
             "eval_seconds": self.eval_seconds,
             "games": self.runner.games,
         }
 
     def plot(self, records: list[dict], path: Path) -> None:
-        plot_dqn_curves(records, path, f"DQN on {self.config.env} (seed {self.config.seed})")
-
-    def close(self) -> None:
-        self.learner.close()
-        self.env.close()
-        self.threads.restore()
+        plot_curve(self.config, records, path)
 
 
-def _mean(values) -> float:
-    return float(np.mean(values)) if len(values) else math.nan
+def plot_curve(config: DQNConfig, records: list[dict], path: Path) -> None:
+    plot_dqn_curves(records, path, f"DQN on {config.env} (seed {config.seed})")

@@ -4,7 +4,14 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from esrl.configs import apply_presets, check_at_most, check_fields, check_per_core, opt
+from esrl.configs import (
+    apply_presets,
+    check_at_most,
+    check_fields,
+    check_per_core,
+    check_ranges,
+    opt,
+)
 from esrl.errors import UserError
 
 NOISE_SIZE = 2**25  # 32M float32 = 128 MiB; fine on a 24 GiB laptop, 25x the Pong CNN
@@ -111,38 +118,35 @@ class ESConfig:
         check_at_most("--frame-skip", self.frame_skip, MAX_FRAME_SKIP, "emulator frames per action")
         if self.backend == "process":
             check_per_core("--workers", self.workers)
-        positive = {
-            "population": self.population,
-            "sigma": self.sigma,
-            "learning_rate": self.learning_rate,
-            "pairs_per_task": self.pairs_per_task,
-            "noise_size": self.noise_size,
-            "frame_size": self.frame_size,
-            "frame_skip": self.frame_skip,
-            "generations": self.generations,
-            "target_episodes": self.target_episodes,
-        }
-        for name, value in positive.items():
-            if not value > 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        check_ranges(
+            self,
+            positive=(
+                "population",
+                "sigma",
+                "learning_rate",
+                "pairs_per_task",
+                "noise_size",
+                "frame_size",
+                "frame_skip",
+                "generations",
+                "target_episodes",
+                "ray_timeout",
+            ),
+            nonnegative=(
+                "seed",
+                "l2_coeff",
+                "top_directions",
+                "action_noise",
+                "episode_steps",
+                "eval_episodes",
+                "workers",
+                "steps",
+                "max_seconds",
+            ),
+            hidden="hidden",
+        )
         if self.population % 2:
             raise UserError(f"--population must be even (antithetic pairs), got {self.population}")
-        nonnegative = {
-            "seed": self.seed,
-            "l2_coeff": self.l2_coeff,
-            "top_directions": self.top_directions,
-            "action_noise": self.action_noise,
-            "episode_steps": self.episode_steps,
-            "eval_episodes": self.eval_episodes,
-            "workers": self.workers,
-            "steps": self.steps,
-            "max_seconds": self.max_seconds,
-        }
-        if not self.ray_timeout > 0:
-            raise UserError(f"--ray-timeout must be positive, got {self.ray_timeout}")
-        for name, value in nonnegative.items():
-            if value < 0:
-                raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {value}")
         if not math.isfinite(self.length_bonus):
             raise UserError(f"--length-bonus must be finite, got {self.length_bonus}")
         if not 0 <= self.momentum < 1:
@@ -152,8 +156,6 @@ class ESConfig:
                 f"--top-directions {self.top_directions} exceeds the {self.pairs} pairs of "
                 f"--population {self.population}"
             )
-        if any(size <= 0 for size in self.hidden):
-            raise UserError(f"--hidden needs positive layer sizes, got {self.hidden}")
 
     @property
     def pairs(self) -> int:

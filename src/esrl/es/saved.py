@@ -7,15 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from esrl.envs.atari import game_name
-from esrl.errors import UserError
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
 from esrl.es.observation_stats import ObservationStats
 from esrl.es.policies import MLPPolicy
-from esrl.es.trainer import ALGO, MEAN_EVAL_PER_TASK
-from esrl.metrics import read_metrics
-from esrl.metrics.plots import plot_es_curve
+from esrl.es.trainer import ALGO, MEAN_EVAL_PER_TASK, plot_curve
 from esrl.runs import RunDir, load_checkpoint
+from esrl.runs.loop import plot_saved
 
 
 class SavedPolicy:
@@ -105,15 +103,4 @@ def evaluate_run(
 
 
 def plot_run(run_dir: Path | str) -> Path:
-    run = RunDir.open(run_dir)
-    config = run.read_config(ALGO, ESConfig)
-    records = read_metrics(run.metrics_path)
-    if not records:
-        raise UserError(f"{run.path} has no metrics to plot yet")
-    return plot_es_curve(
-        records,
-        run.curve_path,
-        f"ES on {config.env} (seed {config.seed})",
-        config.target_return,
-        config.episode_steps,
-    )
+    return plot_saved(run_dir, ALGO, ESConfig, plot_curve)

@@ -70,8 +70,7 @@ def train_es(
 ) -> TrainResult:
     """Start a new run in `out` (default: runs/es-ENV-seedN-TIME)."""
     config = resolve(config)
-    path = out or RunDir.default_path(ALGO, config.env, config.seed)
-    RunDir.check_new(path)
+    path = RunDir.new_path(out, ALGO, config.env, config.seed)
     backend = make_backend(config)  # before writing: a backend that cannot start leaves no run
     try:
         run = RunDir.create(path, ALGO, config)
@@ -290,10 +289,13 @@ class ESRun(Algorithm):
         return {"final_return": self.final[0], "final_return_std": self.final[1]}
 
     def plot(self, records: list[dict], path: Path) -> None:
-        config = self.config
-        title = f"ES on {config.env} (seed {config.seed})"
-        plot_es_curve(records, path, title, config.target_return, config.episode_steps)
+        plot_curve(self.config, records, path)
 
     def close(self) -> None:
         if self.backend is not None:
             self.backend.close()
+
+
+def plot_curve(config: ESConfig, records: list[dict], path: Path) -> None:
+    title = f"ES on {config.env} (seed {config.seed})"
+    plot_es_curve(records, path, title, config.target_return, config.episode_steps)

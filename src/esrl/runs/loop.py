@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from esrl.errors import UserError
 from esrl.metrics import MetricsLog, read_metrics
 from esrl.runs.limits import StopOnSigterm, limits_progress, refuse_resume_past
 from esrl.runs.run_dir import RunDir
@@ -213,6 +214,22 @@ def run_loop(
         seconds,
         algorithm.scores(),
     )
+
+
+def plot_saved(
+    run_dir: Path | str,
+    algo: str,
+    config_cls: type,
+    plot: Callable[[Any, list[dict[str, Any]], Path], None],
+) -> Path:
+    """Redraw a run's learning curve from its directory (`esrl plot`)."""
+    run = RunDir.open(run_dir)
+    config = run.read_config(algo, config_cls)
+    records = read_metrics(run.metrics_path)
+    if not records:
+        raise UserError(f"{run.path} has no metrics to plot yet")
+    plot(config, records, run.curve_path)
+    return run.curve_path
 
 
 class Window:

@@ -43,6 +43,13 @@ class RunDir:
         return self.checkpoint_path.is_file() or self.agent_path.is_file()
 
     @staticmethod
+    def new_path(out: Path | str | None, algo: str, env: str, seed: int) -> Path:
+        """`out`, or the default path for a new run; refused if it holds a run already."""
+        path = Path(out) if out else RunDir.default_path(algo, env, seed)
+        RunDir.check_new(path)
+        return path
+
+    @staticmethod
     def check_new(path: Path | str) -> None:
         """Refuse a path that already holds files, so nothing is lost; a run directory
         that never saved a checkpoint holds nothing to lose and may be started again."""
