@@ -262,6 +262,7 @@ def _cartpole(**overrides) -> A2CConfig:
     return A2CConfig(env="CartPole-v1", steps=60_000, **{**settings, **overrides})
 
 
+@pytest.mark.slow
 def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     config = _cartpole()
     lines: list[str] = []
@@ -281,6 +282,7 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
+@pytest.mark.slow
 def test_pipelined_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     result = train_a2c(_cartpole(pipeline=True), tmp_path / "learned", log=lambda s: None)
     assert result.scores["score_mean100"] >= 120  # random play: about 22
@@ -331,6 +333,7 @@ def test_learner_thread_runs_each_round_on_its_worker_with_its_own_thread_count(
     assert in_line.wait()[0]["thread"] == threading.current_thread().name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("split", [False, True])
 def test_game_scores_count_whole_games_not_lives(split):
     env = make_env_batch("Breakout", 4, split=split)
@@ -345,6 +348,7 @@ def test_game_scores_count_whole_games_not_lives(split):
     assert max(runner.game_scores) >= 1  # raw scores of whole games
 
 
+@pytest.mark.slow
 def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
     out = tmp_path / "run"
     common = ["--env", "CartPole-v1", "--log-every", "1k", "--threads", "1"]
@@ -392,6 +396,7 @@ def test_bad_a2c_input_is_one_line_and_exit_2(tmp_path, flags, message):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_atari_a2c_runs_end_to_end_and_plays_its_video(tmp_path):
     out = tmp_path / "breakout"
     result = run_cli(

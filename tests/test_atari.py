@@ -15,6 +15,7 @@ from esrl.es.policies.conv import ConvPolicy
 from .conftest import run_cli, tiny_pong
 
 
+@pytest.mark.slow
 def test_every_constructor_gives_its_documented_shape_and_dtype():
     single = make_pong()
     obs, _ = single.reset(seed=0)
@@ -63,6 +64,7 @@ def test_non_atari_ids_are_left_alone_and_unknown_games_are_refused():
     assert "ale_py.roms" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_step_reset", [False, True])
 def test_game_scores_count_whole_games_while_training_sees_lives_and_clipped_rewards(
     same_step_reset,
@@ -90,6 +92,7 @@ def test_game_scores_count_whole_games_while_training_sees_lives_and_clipped_rew
     assert max(score for score, _ in games) > 1  # raw, unclipped scores
 
 
+@pytest.mark.slow
 def test_without_life_loss_terminals_an_episode_is_a_whole_game():
     env = make_atari("Breakout", 2)
     env.reset(seed=0)
@@ -132,6 +135,7 @@ def test_both_members_of_an_antithetic_pair_start_from_the_same_no_ops():
     assert noops.min() >= 0 and noops.max() <= ATARI_NOOP_MAX
 
 
+@pytest.mark.slow
 def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
     serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=lambda s: None)
     records = [
@@ -150,6 +154,7 @@ def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_path):
     out = tmp_path / "run"
     config = tiny_pong(generations=1)

@@ -57,6 +57,7 @@ def test_different_seed_gives_different_parameters(serial_params, tmp_path):
     assert not np.array_equal(esrl.load_params(other.run_dir), serial_params)
 
 
+@pytest.mark.slow
 def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
     args = [
         "train",

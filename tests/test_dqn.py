@@ -172,6 +172,7 @@ def test_pipelined_learner_steps_like_in_line_and_acts_on_the_weights_before_the
         learner.close()
 
 
+@pytest.mark.slow
 def test_pipelined_training_is_reproducible(tmp_path):
     # separate processes: within one, a second run's float sums can round differently
     flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
@@ -192,6 +193,7 @@ def test_pipelined_training_is_reproducible(tmp_path):
     assert all(torch.equal(played[k], states[0]["online"][k]) for k in played)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pipeline", [False, True])
 def test_dqn_learns_cartpole(tmp_path, pipeline):
     config = _small_cartpole(steps=15_000, pipeline=pipeline)
@@ -199,6 +201,7 @@ def test_dqn_learns_cartpole(tmp_path, pipeline):
     assert result.scores["eval_score"] >= 150  # random play: about 22
 
 
+@pytest.mark.slow
 def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     out = tmp_path / "run"
     flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
@@ -226,6 +229,7 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_atari_dqn_evaluates_and_records_a_real_mp4(tmp_path):
     out = tmp_path / "pacman"
     trained = run_cli(

@@ -88,6 +88,7 @@ LAYOUT_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("env", "engine"), LAYOUT_CASES)
 def test_a_generation_is_the_same_however_it_is_split(env, engine):
     """Each member's episode depends on (seed, generation, episode) only: one task, a task

@@ -89,6 +89,7 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(tmp_path,
     assert (never_saved / "checkpoint.npz").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", ["es", "a2c", "dqn"])
 def test_sigkill_right_after_start_leaves_a_resumable_run(tmp_path, algo):
     out = tmp_path / algo
@@ -110,6 +111,7 @@ def test_sigkill_right_after_start_leaves_a_resumable_run(tmp_path, algo):
     assert resumed.returncode == 0, resumed.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_stops_es_with_a_message_and_a_resumable_checkpoint(tmp_path):
     out = tmp_path / "es"
     proc = subprocess.Popen(
@@ -144,6 +146,7 @@ def test_sigterm_stops_es_with_a_message_and_a_resumable_checkpoint(tmp_path):
 # --- 2. non-finite values ----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algo", "flags"),
     [
@@ -187,7 +190,11 @@ def test_nan_observations_never_reach_the_saved_statistics(tmp_path):
         (["dqn", "--env", "Pendulum-v1"], "discrete actions"),
         (["es", "--env", "Blackjack-v1"], "'Blackjack-v1' has observation space Tuple"),
         (["es", "--backend", "process", "--workers", "100000"], "--workers must be at most"),
-        (["es", "--env", "pong", "--frame-size", "1"], "too small for the CNN"),
+        pytest.param(
+            ["es", "--env", "pong", "--frame-size", "1"],
+            "too small for the CNN",
+            marks=pytest.mark.slow,  # builds the emulator to measure the frame
+        ),
         (["es", "--env", "pong", "--frame-skip", "100000"], "--frame-skip must be at most"),
         (["a2c", "--nenvs", "100M"], "--nenvs must be at most"),
         (["dqn", "--threads", "100000"], "--threads must be at most"),
@@ -200,6 +207,7 @@ def test_bad_values_are_refused_before_a_run_directory_exists(tmp_path, args, fr
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_replay_memory_larger_than_ram_is_one_line(tmp_path):
     result = run_cli("train", "dqn", "--replay-size", "100G", "--out", str(tmp_path / "r"))
     assert_clean_error(result, "not enough memory")
@@ -382,6 +390,7 @@ def test_video_of_a_classic_control_env_prints_no_display_warning(small_run, tmp
     assert (tmp_path / "v.mp4").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_process_group_saves_and_exits_130(tmp_path):
     out = tmp_path / "ctrl_c"
     process = ["--backend", "process", "--workers", "2", "--target-return", "inf"]

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def _policy_after(code: str, env: dict[str, str]) -> str:
     out = subprocess.run(
@@ -12,6 +14,7 @@ def _policy_after(code: str, env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_import_sets_nothing_but_the_cli_makes_openmp_threads_passive_unless_chosen():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     imported = "import esrl, esrl.cli.main, torch, os; print(os.environ.get('OMP_WAIT_POLICY'))"

@@ -3,6 +3,7 @@
 import struct
 from pathlib import Path
 
+import pytest
 from tensorboardX.proto.event_pb2 import Event
 
 from esrl.metrics.log import tensorboard_tag
@@ -33,6 +34,7 @@ def test_tags_are_namespaced_with_one_episodic_return():
     assert tensorboard_tag("epsilon", "dqn", "score_mean100") == "dqn/epsilon"
 
 
+@pytest.mark.slow
 def test_es_a2c_and_dqn_runs_write_the_same_chart_tags(tmp_path):
     runs = {
         "es": ["--noise-size", str(SMALL_NOISE), "--generations", "2"],

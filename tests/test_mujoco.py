@@ -76,6 +76,7 @@ def test_backends_and_worker_counts_agree_bitwise(tmp_path):
     assert serial.scores["final_return"] != 0.0
 
 
+@pytest.mark.slow
 def test_a_short_run_trains_evaluates_and_records(tmp_path):
     out = tmp_path / "cheetah"
     result = esrl.train_es(

@@ -64,6 +64,7 @@ def test_progress_line_counts_toward_the_first_limit():
     assert progress_line(with_steps, 1, 1000, 10.0, 100.0, 10.0) == "25.0% done, 0:00:30 left"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo", ["a2c", "dqn"])
 def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path, algo):
     # they checkpoint once a minute: the TERM handler saves the update it stopped at

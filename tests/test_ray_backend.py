@@ -29,6 +29,7 @@ def three_nodes():
         yield c
 
 
+@pytest.mark.slow
 def test_training_spreads_over_nodes_and_matches_serial_bitwise(
     three_nodes, serial_params, tmp_path
 ):
@@ -47,6 +48,7 @@ def _steady_bytes(records: list[dict]) -> float:
     return float(np.median([r["bytes_to_workers"] + r["bytes_from_workers"] for r in records[1:]]))
 
 
+@pytest.mark.slow
 def test_bytes_per_generation_do_not_grow_with_parameter_count(three_nodes, tmp_path):
     small = esrl.train_es(config(backend="ray", generations=4), tmp_path / "s", log=quiet)
     big_config = config(backend="ray", generations=4, hidden=(104, 104))
@@ -63,6 +65,7 @@ def test_bytes_per_generation_do_not_grow_with_parameter_count(three_nodes, tmp_
     assert big_records[0]["sync_bytes"] > 3 * 4 * big_params
 
 
+@pytest.mark.slow
 def test_a_driver_resumes_on_ray_from_its_checkpoint(three_nodes, serial_params, tmp_path):
     out = tmp_path / "ray"
     esrl.train_es(config(backend="ray", generations=3), out, log=quiet)
@@ -104,6 +107,7 @@ def test_a_port_that_is_not_ray_times_out_after_ray_timeout(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_es_on_pong_on_ray_matches_serial(three_nodes, tmp_path):
     serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=quiet)
     on_ray = esrl.train_es(tiny_pong(backend="ray"), tmp_path / "ray", log=quiet)
@@ -112,6 +116,7 @@ def test_es_on_pong_on_ray_matches_serial(three_nodes, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_es_on_mujoco_on_ray_matches_serial(three_nodes, tmp_path):
     """Hopper (EnvPool) on 3 Ray workers, 12 tasks a generation, against one serial task."""
     hopper = small_hopper()

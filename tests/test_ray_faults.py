@@ -29,6 +29,7 @@ def _kill_one_worker_process(live_nodes) -> None:
     os.kill(int(found.stdout.split()[0]), signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_lost_nodes_and_worker_processes_lose_no_generation(tmp_path):
     serial = esrl.train_es(config(backend="serial"), tmp_path / "serial", log=quiet)
 
@@ -53,6 +54,7 @@ def test_lost_nodes_and_worker_processes_lose_no_generation(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_node_that_joins_mid_run_gets_work(tmp_path):
     def add_a_node(line: str) -> None:
         if line.startswith("gen    1"):
@@ -67,6 +69,7 @@ def test_a_node_that_joins_mid_run_gets_work(tmp_path):
     assert result.iterations == GENERATIONS + 4
 
 
+@pytest.mark.slow
 def test_cli_without_an_address_starts_a_local_ray_instance(tmp_path):
     args = ["train", "es", "--generations", "3", "--noise-size", str(SMALL_NOISE)]
     args += ["--target-return", "inf", "--target-episodes", "5", "--pairs-per-task", "8"]

@@ -2,6 +2,7 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from esrl.deeprl.env_batch import make_env_batch
@@ -34,6 +35,7 @@ def _play(env: gym.vector.VectorEnv, updates: int) -> tuple[EnvRunner, list[dict
     return runner, trajectories
 
 
+@pytest.mark.slow
 def test_overlapped_halves_play_the_same_games_as_stepping_the_whole_batch():
     split = make_env_batch("Breakout", 6, split=True)
     assert isinstance(split, SplitBatch) and split.sizes == [3, 3]

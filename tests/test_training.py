@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import pytest
 
 import esrl
 from esrl.es.saved import evaluate_run
@@ -22,6 +23,7 @@ def test_api_solves_cartpole_and_the_saved_policy_acts(tmp_path):
     assert (result.run_dir / "learning_curve.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_cli_solves_cartpole_and_eval_reports_the_mean_return(tmp_path):
     out = tmp_path / "run"
     train = run_cli("train", "es", "--env", "CartPole-v1", "--seed", "1", "--out", str(out))

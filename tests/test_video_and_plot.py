@@ -2,10 +2,12 @@ import re
 
 import imageio.v3 as iio
 import numpy as np
+import pytest
 
 from .conftest import run_cli
 
 
+@pytest.mark.slow
 def test_eval_records_a_real_mp4_with_one_frame_per_step(small_run, tmp_path):
     video = tmp_path / "cartpole.mp4"
     result = run_cli("eval", str(small_run), "--episodes", "3", "--video", str(video))

@@ -69,13 +69,16 @@ def _train(args: argparse.Namespace):
 
     module, name = ALGOS[args.algo]
     config_cls = getattr(importlib.import_module(module), name)
-    trainer = importlib.import_module(f"esrl.{args.algo}.trainer")
     given = given_values(args, config_cls)
     if args.resume:
         if args.out:
             raise UserError("use either --resume RUN_DIR or --out RUN_DIR, not both")
+        trainer = importlib.import_module(f"esrl.{args.algo}.trainer")
         return getattr(trainer, f"resume_{args.algo}")(args.resume, given)
-    return getattr(trainer, f"train_{args.algo}")(config_cls(**given), args.out)
+    config = config_cls(**given)
+    config.validate()  # bad values answer before the trainer's imports (torch) load
+    trainer = importlib.import_module(f"esrl.{args.algo}.trainer")
+    return getattr(trainer, f"train_{args.algo}")(config, args.out)
 
 
 def _saved_module(run_dir: str):
