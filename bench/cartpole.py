@@ -92,10 +92,11 @@ def main() -> None:
             cfg = dataclasses.replace(config, seed=seed, backend=backend)
             r = esrl.train_es(cfg, tmp / f"{backend}-{seed}", log=lambda s: None)
             wall, last = whole_command(seed, backend, tmp / f"{backend}-{seed}-cli")
-            rows.append((r.solved, r.seconds, r.env_steps, r.final_return, wall))
+            rows.append((r.solved, r.seconds, r.env_steps, r.scores["final_return"], wall))
             print(
                 f"{backend:7s} seed {seed}: solved={r.solved} train {r.seconds:.2f} s, "
-                f"{r.env_steps:,} steps, {r.generations} gens, final {r.final_return:.1f}; "
+                f"{r.env_steps:,} steps, {r.iterations} gens, "
+                f"final {r.scores['final_return']:.1f}; "
                 f"whole command {wall:.2f} s ({last})"
             )
         secs = [row[1] for row in rows]
