@@ -1,18 +1,19 @@
 """ES on Atari Pong against a random policy and against the raw emulator speed, in one run.
 
-    .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench]
+    .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench] [--games 30]
         [--frame-skip N] [--episode-steps N]   (instead of the preset's)
+    .venv/bin/python bench/pong.py --evaluate RUN_DIR   (a) and (b) for a finished run
 
-Prints:
-  (a) the random policy's mean and std score over 20 full games (same env settings:
-      42x42, 4 stacked frames, the preset's frame skip, up to 30 no-op starts);
+Scores are whole games under the standard protocol: sticky actions 0.25 and up to 30
+no-op starts by ALE (`esrl.envs.atari.AtariProtocol`). Prints:
+  (a) the random policy's mean and std score over the same number of games;
   (b) ES training (`esrl train es --env pong`, the tuned preset) for a fixed wall-time
-      budget, then the trained mean policy's score over 10 full games (no step cap);
+      budget, then the trained mean policy's score over `--games` games;
   (c) training env frames/s against the raw AtariVectorEnv frame rate with random
       actions, at the number of envs of one training task and ALE's default threads,
-      measured before and after training (this machine's speed drifts by 10% over
-      an hour; the ratio uses their mean).
-Then the targets: trained mean > random mean + 3 random stds; throughput >= 80% of raw.
+      measured before and after training (the ratio uses their mean).
+Then the targets: trained mean >= 0 (wins as many points as it loses); throughput
+>= 80% of raw.
 """
 
 import argparse
@@ -25,23 +26,18 @@ from pathlib import Path
 
 import numpy as np
 
-from esrl.envs.atari import make_atari
+from esrl.envs.atari import AtariProtocol, make_atari, play_atari_games
 from esrl.es.config import ESConfig
 from esrl.es.saved import evaluate_run
 from esrl.metrics import read_metrics
 
+PROTOCOL = AtariProtocol()  # sticky actions 0.25, ALE's no-op starts, whole games
+
 
 def random_games(games: int, frame_skip: int) -> np.ndarray:
-    env = make_atari("pong", games, size=42, frameskip=frame_skip)
-    env.reset(seed=0)
     rng = np.random.default_rng(0)
-    scores = np.full(games, np.nan)
-    while np.isnan(scores).any():
-        _, _, _, _, info = env.step(rng.integers(0, env.num_actions, games))
-        first = info["game_over"] & np.isnan(scores)
-        scores[first] = info["game_score"][first]
-    env.close()
-    return scores
+    act = lambda obs: rng.integers(0, 6, len(obs))  # noqa: E731 - Pong's six actions
+    return play_atari_games("pong", act, games, 0, PROTOCOL, size=42, frameskip=frame_skip)
 
 
 def raw_frame_rate(num_envs: int, frame_skip: int, seconds: float = 20.0) -> float:
@@ -60,7 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--out", default="runs/pong-bench")
-    parser.add_argument("--games", type=int, default=10)
+    parser.add_argument("--games", type=int, default=30)
+    parser.add_argument("--evaluate", metavar="RUN_DIR", help="only (a) and (b) for this run")
     parser.add_argument("--frame-skip", type=int, help="instead of the preset's")
     parser.add_argument("--episode-steps", type=int, help="instead of the preset's")
     args = parser.parse_args()
@@ -69,11 +66,16 @@ def main() -> None:
     config = ESConfig(env="pong", **overrides)
     task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)
 
-    random_scores = random_games(20, config.frame_skip)
+    print(f"protocol: {PROTOCOL}")
+    random_scores = random_games(args.games, config.frame_skip)
     print(
         f"(a) random policy: {random_scores.mean():.2f} +- {random_scores.std():.2f} "
-        f"over {len(random_scores)} full games"
+        f"over {len(random_scores)} games"
     )
+    if args.evaluate:
+        scores = evaluate_run(args.evaluate, args.games, seed=1, log=print, protocol=PROTOCOL)
+        print(f"(b) {args.evaluate}: {scores.mean():.2f} +- {scores.std():.2f} {scores.tolist()}")
+        return
     raw_before = raw_frame_rate(task_envs, config.frame_skip)
     print(f"(c) raw AtariVectorEnv: {raw_before:,.0f} frames/s at {task_envs} envs, random actions")
 
@@ -94,21 +96,18 @@ def main() -> None:
     steps = records[-1]["env_steps"]
     executed = sum(r["executed_steps"] for r in records)
     frames_per_second = executed * config.frame_skip / train_seconds
-    scores = evaluate_run(out, args.games, seed=1, log=print)
+    scores = evaluate_run(out, args.games, seed=1, log=print, protocol=PROTOCOL)
     print(
         f"(b) trained mean policy after {train_seconds / 60:.1f} min, {len(records)} "
         f"generations, {steps:,} env steps: {scores.mean():.2f} +- {scores.std():.2f} "
-        f"over {len(scores)} full games {scores.tolist()}"
+        f"over {len(scores)} games {scores.tolist()}"
     )
     print(
         f"(c) training: {frames_per_second:,.0f} frames/s executed "
         f"({steps * config.frame_skip / train_seconds:,.0f} in unfinished games) = "
         f"{frames_per_second / raw:.0%} of raw"
     )
-    threshold = random_scores.mean() + 3 * random_scores.std()
-    print(
-        f"target 1: trained mean {scores.mean():.2f} > {threshold:.2f}: {scores.mean() > threshold}"
-    )
+    print(f"target 1: trained mean {scores.mean():.2f} >= 0: {scores.mean() >= 0}")
     fast_enough = frames_per_second >= 0.8 * raw
     print(f"target 2: throughput {frames_per_second / raw:.0%} >= 80%: {fast_enough}")
     summary = {

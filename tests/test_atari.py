@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import esrl
-from esrl.envs.atari import channels_last, game_name, make_atari, make_pong, nature_dqn_env
+from esrl.envs.atari import (
+    AtariProtocol,
+    channels_last,
+    game_name,
+    make_atari,
+    make_pong,
+    nature_dqn_env,
+    play_atari_games,
+)
 from esrl.errors import UserError
 from esrl.es.evaluation import ATARI_NOOP_MAX, paired_noops, plan_generation
 from esrl.es.policies.conv import ConvPolicy
@@ -172,5 +180,26 @@ def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_pa
     assert (
         reader.count_frames() * config.frame_skip > 2_800 > config.episode_steps * config.frame_skip
     )
+    assert "protocol: sticky actions 0.25, ALE no-op starts up to 30, whole games" in result.stdout
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("mean return") and -21 <= float(last.split()[2]) <= 21
+
+
+@pytest.mark.slow
+def test_protocol_sticky_actions_act_inside_the_emulator():
+    """With sticky actions 1 the emulator repeats its first action forever: whatever the
+    policy chooses, the games come out the same; with 0 the policy's actions count."""
+    up = lambda obs: np.full(len(obs), 2)  # noqa: E731 - UP in Pong
+    down = lambda obs: np.full(len(obs), 3)  # noqa: E731
+    frames = dict(size=42, frameskip=8)
+    stuck = AtariProtocol(sticky_actions=1.0, noop_max=0)
+    assert np.array_equal(
+        play_atari_games("pong", up, 2, 0, stuck, **frames),
+        play_atari_games("pong", down, 2, 0, stuck, **frames),
+    )
+    free = AtariProtocol(sticky_actions=0.0, noop_max=0)
+    scores = play_atari_games("pong", up, 2, 0, free, **frames)
+    assert np.all((scores >= -21) & (scores <= 21))
+    with pytest.raises(UserError, match="--sticky-actions must be in"):
+        AtariProtocol(sticky_actions=1.5)
+    assert str(AtariProtocol()) == ("sticky actions 0.25, ALE no-op starts up to 30, whole games")

@@ -85,8 +85,11 @@ def test_a_short_run_trains_evaluates_and_records(tmp_path):
         log=lambda s: None,
     )
     assert result.iterations == 2 and result.env_steps > 0
+    # the video of a Hopper run: an untrained hopper falls within a few hundred frames
+    hopper = tmp_path / "hopper"
+    esrl.train_es(dataclasses.replace(small_hopper(), generations=2), hopper, log=lambda s: None)
     video = tmp_path / "walk.mp4"
-    shown = run_cli("eval", str(out), "--episodes", "2", "--video", str(video))
+    shown = run_cli("eval", str(hopper), "--episodes", "2", "--video", str(video))
     assert shown.returncode == 0, shown.stderr
     assert "mean return" in shown.stdout.splitlines()[-1]
     assert video.stat().st_size > 1000

@@ -10,6 +10,7 @@ from esrl.a2c.config import A2CConfig
 from esrl.a2c.policy import Policy
 from esrl.a2c.trainer import ALGO, build_agent, plot_curve
 from esrl.deeprl.env_batch import make_env_batch, play_games
+from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state
 from esrl.runs.loop import plot_saved
@@ -36,6 +37,7 @@ def evaluate_run(
     seed: int = 0,
     video: str | None = None,
     log: Callable[[str], None] = print,
+    protocol: AtariProtocol | None = None,
 ) -> np.ndarray:
     """Raw scores of `episodes` whole games played by the saved policy (sampled actions, as
     in training); optionally an mp4 of one more game."""
@@ -45,7 +47,10 @@ def evaluate_run(
     def act(obs: np.ndarray) -> np.ndarray:
         return policy.act(obs)["actions"]
 
-    scores = play_games(config.env, act, episodes, seed, config.frame_size)
+    if game_name(config.env):
+        protocol = protocol or AtariProtocol()
+        log(f"protocol: {protocol}")
+    scores = play_games(config.env, act, episodes, seed, config.frame_size, protocol=protocol)
     if video:
         from esrl.envs.recording import record_game
 

@@ -49,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, default=10)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--video", metavar="FILE.mp4", help="record the first episode to this file")
+    ev.add_argument(
+        "--sticky-actions",
+        type=float,
+        default=0.25,
+        metavar="P",
+        help="Atari: probability that the emulator repeats the previous frame's action "
+        "(default: 0.25, the standard protocol; 0 for a deterministic emulator)",
+    )
+    ev.add_argument(
+        "--noop-max",
+        type=int,
+        default=30,
+        metavar="N",
+        help="Atari: ALE plays up to N no-ops after each reset (default: 30)",
+    )
 
     plot = commands.add_parser("plot", help="redraw a run's learning curve / diagnostics PNG")
     plot.add_argument("run_dir")
@@ -102,12 +117,17 @@ def _eval(args: argparse.Namespace) -> None:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0, got {args.seed}")
+    from esrl.envs.atari import AtariProtocol
+
+    protocol = AtariProtocol(args.sticky_actions, args.noop_max)
     saved = _saved_module(args.run_dir)
     if args.video:
         from esrl.envs.recording import check_video_path
 
         check_video_path(args.video)  # before minutes of play, not after
-    returns = saved.evaluate_run(args.run_dir, args.episodes, args.seed, args.video, log=print)
+    returns = saved.evaluate_run(
+        args.run_dir, args.episodes, args.seed, args.video, log=print, protocol=protocol
+    )
     print(f"mean return {returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} episodes")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from esrl.deeprl.split import SplitBatch
-from esrl.envs.atari import game_name, nature_dqn_env
+from esrl.envs.atari import AtariProtocol, game_name, nature_dqn_env
 from esrl.envs.vector import env_info
 from esrl.errors import UserError, require_finite
 
@@ -33,15 +33,21 @@ def make_env_batch(
     frames: str = "nature",
     clip_rewards: bool | None = None,
     split: bool = False,
+    protocol: AtariProtocol | None = None,
 ) -> gym.vector.VectorEnv:
     """Atari: DeepMind preprocessing (life-loss terminals only when `training`; rewards
     clipped when `clip_rewards`, which defaults to `training`); anything else: a
     synchronous gymnasium vector env. Atari frames are channels-last uint8.
 
     `split` (Atari, 2 envs or more): a `SplitBatch` of two halves, which `EnvRunner`
-    steps overlapped with acting."""
+    steps overlapped with acting. `protocol` (Atari): the sticky actions and no-op
+    starts to play under (default: none and ALE's 30)."""
     if game_name(env_id) is not None:
         options = dict(FRAMES[frames])
+        if protocol is not None:
+            options.update(
+                noop_max=protocol.noop_max, repeat_action_probability=protocol.sticky_actions
+            )
         if frames == "nature":
             options["size"] = frame_size
         clip = training if clip_rewards is None else clip_rewards
@@ -105,10 +111,14 @@ def play_games(
     seed: int = 0,
     frame_size: int = 84,
     frames: str = "nature",
+    protocol: AtariProtocol | None = None,
 ) -> np.ndarray:
     """Raw scores of `games` whole games, one per env of a batch (no life-loss terminals,
-    unclipped rewards); `act` maps a batch of observations to a batch of actions."""
-    env = make_env_batch(env_id, games, training=False, frame_size=frame_size, frames=frames)
+    unclipped rewards; Atari under `protocol`); `act` maps a batch of observations to a
+    batch of actions."""
+    env = make_env_batch(
+        env_id, games, training=False, frame_size=frame_size, frames=frames, protocol=protocol
+    )
     scores = np.full(games, np.nan)
     try:
         obs, _ = env.reset(seed=seed)

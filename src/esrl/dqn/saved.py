@@ -8,6 +8,7 @@ import numpy as np
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env, plot_curve
+from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state
 from esrl.runs.loop import plot_saved
@@ -35,10 +36,14 @@ def evaluate_run(
     seed: int = 0,
     video: str | None = None,
     log: Callable[[str], None] = print,
+    protocol: AtariProtocol | None = None,
 ) -> np.ndarray:
     """Raw scores of `episodes` whole games at the run's `eval_epsilon`; optionally an mp4."""
     config, agent = load_agent(run_dir, seed)
-    scores = evaluate_agent(agent, config, episodes, seed)
+    if game_name(config.env):
+        protocol = protocol or AtariProtocol()
+        log(f"protocol: {protocol}")
+    scores = evaluate_agent(agent, config, episodes, seed, protocol)
     if video:
         from esrl.deeprl.env_batch import FRAMES
         from esrl.envs.recording import record_game

@@ -27,6 +27,7 @@ from esrl.deeprl.runner import EnvRunner
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.replay import ReplayBuffer
+from esrl.envs.atari import AtariProtocol
 from esrl.envs.vector import seed_from
 from esrl.metrics.plots import plot_dqn_curves
 from esrl.runs import (
@@ -57,13 +58,18 @@ def build_agent(config: DQNConfig, env) -> DQNAgent:
     return DQNAgent(config, int(env.single_action_space.n), env.single_observation_space.shape)
 
 
-def evaluate_agent(agent: DQNAgent, config: DQNConfig, games: int, seed: int) -> np.ndarray:
-    """Raw scores of whole games at `eval_epsilon`."""
+def evaluate_agent(
+    agent: DQNAgent,
+    config: DQNConfig,
+    games: int,
+    seed: int,
+    protocol: AtariProtocol | None = None,
+) -> np.ndarray:
+    """Raw scores of whole games at `eval_epsilon` (Atari: under `protocol`)."""
     agent.epsilon_override = config.eval_epsilon
     try:
-        return play_games(
-            config.env, lambda obs: agent.act(obs)["actions"], games, seed, frames=config.frames
-        )
+        act = lambda obs: agent.act(obs)["actions"]  # noqa: E731
+        return play_games(config.env, act, games, seed, frames=config.frames, protocol=protocol)
     finally:
         agent.epsilon_override = None
 

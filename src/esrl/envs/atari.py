@@ -14,6 +14,8 @@ not DeepMind's, so every constructor here sets them explicitly:
 
 import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 
 import gymnasium as gym
@@ -25,6 +27,59 @@ ROM_LIST_HINT = (
     'list the games with `python -c "import ale_py.roms; print(ale_py.roms.get_all_rom_ids())"`'
 )
 MAX_FRAMES_PER_GAME = 108_000  # 30 minutes of play, the usual cap
+
+
+@dataclass(frozen=True)
+class AtariProtocol:
+    """How evaluation games are played. The default is the protocol of Machado et al.
+    (2018) and of gymnasium's `ALE/*-v5`: at every emulator frame the previous frame's
+    action repeats with probability `sticky_actions`; after each reset ALE plays up to
+    `noop_max` no-ops; games are whole (all lives, up to 108,000 frames)."""
+
+    sticky_actions: float = 0.25
+    noop_max: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.sticky_actions <= 1:
+            raise UserError(f"--sticky-actions must be in [0, 1], got {self.sticky_actions}")
+        if self.noop_max < 0:
+            raise UserError(f"--noop-max must be >= 0, got {self.noop_max}")
+
+    def __str__(self) -> str:
+        return (
+            f"sticky actions {self.sticky_actions:g}, ALE no-op starts up to {self.noop_max}, "
+            "whole games"
+        )
+
+
+def play_atari_games(
+    game: str,
+    act: Callable[[np.ndarray], np.ndarray],
+    games: int,
+    seed: int,
+    protocol: AtariProtocol,
+    **frames,
+) -> np.ndarray:
+    """Raw scores of `games` whole games under `protocol`, one per env of a batch, from a
+    seeded reset; `act` maps a batch of observations to a batch of actions and `frames`
+    are `make_atari`'s frame options (size, stack, frameskip, crop_bottom, channels_last)."""
+    env = make_atari(
+        game,
+        games,
+        noop_max=protocol.noop_max,
+        repeat_action_probability=protocol.sticky_actions,
+        **frames,
+    )
+    scores = np.full(games, np.nan)
+    try:
+        obs, _ = env.reset(seed=seed)
+        while np.isnan(scores).any():
+            obs, _, _, _, info = env.step(act(obs))
+            first = ~np.isnan(info["game_score"]) & np.isnan(scores)
+            scores[first] = info["game_score"][first]
+    finally:
+        env.close()
+    return scores
 
 
 def channels_last(frames: np.ndarray) -> np.ndarray:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from esrl.envs.atari import game_name
+from esrl.envs.atari import AtariProtocol, game_name, play_atari_games
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import FINAL_STREAM, Evaluator, build_policy, gather, plan_mean_evaluation
 from esrl.es.observation_stats import ObservationStats
 from esrl.es.policies import MLPPolicy
-from esrl.es.trainer import ALGO, MEAN_EVAL_PER_TASK, plot_curve
+from esrl.es.trainer import ALGO, plot_curve
 from esrl.runs import RunDir, load_checkpoint
 from esrl.runs.loop import plot_saved
 
@@ -72,21 +72,35 @@ def evaluate_run(
     seed: int = 0,
     video: str | None = None,
     log: Callable[[str], None] = print,
+    protocol: AtariProtocol | None = None,
 ) -> np.ndarray:
-    """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one."""
+    """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one.
+
+    Atari: whole games under `protocol` (default: sticky actions 0.25, ALE's no-op starts).
+    Other envs: the episodes that gymnasium.make(id).reset(seed=...) gives, whatever
+    training capped."""
     saved = load_policy(run_dir)
-    # whole episodes, whatever training capped; on vector envs the episodes that
-    # gymnasium.make(id).reset(seed=...) gives
     config = replace(saved.config, seed=seed, episode_steps=0)
-    if not game_name(config.env):
-        config = replace(config, engine="gymnasium")
-    evaluator = Evaluator(config, noise=None)
-    per_task = MEAN_EVAL_PER_TASK if game_name(config.env) else episodes
-    tasks = plan_mean_evaluation(0, episodes, per_task, FINAL_STREAM)
-    try:
-        results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
-    finally:
-        evaluator.close()
+    if game_name(config.env):
+        protocol = protocol or AtariProtocol()
+        log(f"protocol: {protocol}")
+        returns = play_atari_games(
+            config.env,
+            saved.act,
+            episodes,
+            seed,
+            protocol,
+            size=config.frame_size,
+            frameskip=config.frame_skip,
+        )
+    else:
+        evaluator = Evaluator(replace(config, engine="gymnasium"), noise=None)
+        tasks = plan_mean_evaluation(0, episodes, episodes, FINAL_STREAM)
+        try:
+            results = [evaluator.evaluate(saved.params, saved.obs_norm, task) for task in tasks]
+        finally:
+            evaluator.close()
+        returns = gather(tasks, results).eval_returns
     if video:
         from esrl.envs.recording import record_game
 
@@ -99,7 +113,7 @@ def evaluate_run(
             frame_skip=config.frame_skip,
         )
         log(f"video: {video} ({frames} frames, score {ret:.1f})")
-    return gather(tasks, results).eval_returns
+    return returns
 
 
 def plot_run(run_dir: Path | str) -> Path:
