@@ -18,8 +18,12 @@ def __getattr__(name: str):
         from esrl.es import trainer
 
         return getattr(trainer, name)
-    if name in ("load_params", "load_policy"):
+    if name == "load_params":
         from esrl.es import saved
 
-        return getattr(saved, name)
+        return saved.load_params
+    if name == "load_policy":
+        from esrl.policy import load_policy
+
+        return load_policy
     raise AttributeError(f"module 'esrl' has no attribute {name!r}")

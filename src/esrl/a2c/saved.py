@@ -10,10 +10,31 @@ from esrl.a2c.config import A2CConfig
 from esrl.a2c.policy import Policy
 from esrl.a2c.trainer import ALGO, build_agent, plot_curve
 from esrl.deeprl.env_batch import make_env_batch, play_games
+from esrl.deeprl.policy import BatchedActor
 from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state
 from esrl.runs.loop import plot_saved
+
+
+class SavedA2CPolicy(BatchedActor):
+    """An A2C run's policy: samples from pi(a|s) with its own seeded generator, or
+    (`deterministic`) plays the most probable action."""
+
+    def __init__(self, config: A2CConfig, policy: Policy, obs_shape: tuple[int, ...]):
+        super().__init__(obs_shape)
+        self.config, self.policy = config, policy
+
+    @torch.no_grad()
+    def act_batch(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        if deterministic:
+            return self.policy.greedy(obs)
+        return self.policy.act(obs)["actions"]
+
+
+def load_policy(run_dir: Path | str, seed: int = 0) -> SavedA2CPolicy:
+    config, policy = load_agent(run_dir, seed)
+    return SavedA2CPolicy(config, policy, policy.model.obs_shape)
 
 
 def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[A2CConfig, Policy]:
@@ -38,14 +59,16 @@ def evaluate_run(
     video: str | None = None,
     log: Callable[[str], None] = print,
     protocol: AtariProtocol | None = None,
+    deterministic: bool = False,
 ) -> np.ndarray:
     """Raw scores of `episodes` whole games played by the saved policy (sampled actions, as
-    in training); optionally an mp4 of one more game."""
-    config, policy = load_agent(run_dir, seed)
+    in training, or the most probable with `deterministic`); optionally an mp4 of one more
+    game."""
+    saved = load_policy(run_dir, seed)
+    config = saved.config
 
-    @torch.no_grad()
     def act(obs: np.ndarray) -> np.ndarray:
-        return policy.act(obs)["actions"]
+        return saved.act_batch(obs, deterministic)
 
     if game_name(config.env):
         protocol = protocol or AtariProtocol()

@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--video", metavar="FILE.mp4", help="record the first episode to this file")
     ev.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="play the most probable action (A2C) or the greedy one (DQN) instead of "
+        "sampling or exploring at the run's evaluation epsilon; ES is deterministic",
+    )
+    ev.add_argument(
         "--sticky-actions",
         type=float,
         default=0.25,
@@ -126,7 +132,13 @@ def _eval(args: argparse.Namespace) -> None:
 
         check_video_path(args.video)  # before minutes of play, not after
     returns = saved.evaluate_run(
-        args.run_dir, args.episodes, args.seed, args.video, log=print, protocol=protocol
+        args.run_dir,
+        args.episodes,
+        args.seed,
+        args.video,
+        log=print,
+        protocol=protocol,
+        deterministic=args.deterministic,
     )
     print(f"mean return {returns.mean():.2f} +- {returns.std():.2f} over {len(returns)} episodes")
 

@@ -51,6 +51,7 @@ class DQNAgent:
     def __init__(self, config: DQNConfig, num_actions: int, obs_shape: tuple[int, ...]):
         self.config = config
         self.num_actions = num_actions
+        self.obs_shape = tuple(obs_shape)
         torch.manual_seed(config.seed)
         body = network_body(config, obs_shape)
         self.online = QNetwork(num_actions, obs_shape, body, config.hidden)

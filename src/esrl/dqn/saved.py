@@ -1,10 +1,12 @@
 """Use a DQN run from its directory alone: load the agent, play and record games, plot."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from esrl.deeprl.policy import BatchedActor
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env, plot_curve
@@ -12,6 +14,27 @@ from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state
 from esrl.runs.loop import plot_saved
+
+
+class SavedDQNPolicy(BatchedActor):
+    """A DQN run's Q-network: greedy (`deterministic`), or epsilon-greedy at the run's
+    evaluation epsilon with its own seeded generator."""
+
+    def __init__(self, config: DQNConfig, agent: DQNAgent, obs_shape: tuple[int, ...]):
+        super().__init__(obs_shape)
+        self.config, self.agent = config, agent
+
+    def act_batch(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        self.agent.epsilon_override = 0.0 if deterministic else self.config.eval_epsilon
+        try:
+            return self.agent.act(obs)["actions"]
+        finally:
+            self.agent.epsilon_override = None
+
+
+def load_policy(run_dir: Path | str, seed: int = 0) -> SavedDQNPolicy:
+    config, agent = load_agent(run_dir, seed)
+    return SavedDQNPolicy(config, agent, agent.obs_shape)
 
 
 def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]:
@@ -37,12 +60,16 @@ def evaluate_run(
     video: str | None = None,
     log: Callable[[str], None] = print,
     protocol: AtariProtocol | None = None,
+    deterministic: bool = False,
 ) -> np.ndarray:
-    """Raw scores of `episodes` whole games at the run's `eval_epsilon`; optionally an mp4."""
+    """Raw scores of `episodes` whole games at the run's `eval_epsilon` (greedy with
+    `deterministic`); optionally an mp4."""
     config, agent = load_agent(run_dir, seed)
     if game_name(config.env):
         protocol = protocol or AtariProtocol()
         log(f"protocol: {protocol}")
+    if deterministic:
+        config = replace(config, eval_epsilon=0.0)
     scores = evaluate_agent(agent, config, episodes, seed, protocol)
     if video:
         from esrl.deeprl.env_batch import FRAMES

@@ -33,8 +33,9 @@ class SavedPolicy:
         mean, inv_std = obs_norm if obs_norm is not None else (None, None)
         self._prepared = policy.prepare(params, mean, inv_std)
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """An action for one observation, or a batch of actions for a batch of them."""
+    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """An action for one observation, or a batch of actions for a batch of them (the
+        mean policy is deterministic: `deterministic` changes nothing)."""
         single_shape = getattr(self.policy, "obs_shape", (getattr(self.policy, "obs_dim", 0),))
         obs = np.asarray(obs)
         if obs.shape == tuple(single_shape):
@@ -73,6 +74,7 @@ def evaluate_run(
     video: str | None = None,
     log: Callable[[str], None] = print,
     protocol: AtariProtocol | None = None,
+    deterministic: bool = False,
 ) -> np.ndarray:
     """Returns of `episodes` episodes of the saved mean policy; optionally an mp4 of one.
 

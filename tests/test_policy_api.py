@@ -1,0 +1,55 @@
+"""`esrl.load_policy` for every algorithm: acts in a plain gymnasium loop and plays the
+games the run's own evaluation plays."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import esrl
+from esrl.es.evaluation import FINAL_STREAM, seed_from
+
+from .conftest import SMALL_NOISE
+
+
+def _train(algo: str, out):
+    if algo == "es":
+        config = esrl.ESConfig(noise_size=SMALL_NOISE, generations=3, target_return=float("inf"))
+        return esrl.train_es(config, out, log=lambda s: None)
+    if algo == "a2c":
+        from esrl.a2c.config import A2CConfig
+        from esrl.a2c.trainer import train_a2c
+
+        return train_a2c(A2CConfig(env="CartPole-v1", nenvs=4, steps=2000), out, log=print)
+    from esrl.dqn.config import DQNConfig
+    from esrl.dqn.trainer import train_dqn
+
+    config = DQNConfig(env="CartPole-v1", nenvs=4, steps=2000, learning_starts=200)
+    return train_dqn(config, out, log=print)
+
+
+def _episode_seed(algo: str, seed: int, episode: int) -> int:
+    """The reset seed of the run's own evaluation: ES seeds each episode from (seed,
+    stream, episode); A2C and DQN play a vector env reset with `seed` (env i: seed + i)."""
+    return seed_from(seed, 0, FINAL_STREAM, episode) if algo == "es" else seed + episode
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["es", "a2c", "dqn"])
+def test_load_policy_plays_the_runs_own_evaluation_in_a_gymnasium_loop(tmp_path, algo):
+    run = _train(algo, tmp_path / algo).run_dir
+    policy = esrl.load_policy(run)
+    returns = []
+    for episode in range(3):
+        env = gym.make("CartPole-v1")
+        obs, _ = env.reset(seed=_episode_seed(algo, 5, episode))
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(int(policy.act(obs)))
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+    module = {"es": "esrl.es.saved", "a2c": "esrl.a2c.saved", "dqn": "esrl.dqn.saved"}[algo]
+    evaluate_run = __import__(module, fromlist=["evaluate_run"]).evaluate_run
+    own = evaluate_run(run, 3, seed=5, log=lambda s: None, deterministic=True)
+    np.testing.assert_array_equal(own, returns)
+    batch = policy.act(np.zeros((5, 4), np.float32))  # a batch of observations too
+    assert batch.shape == (5,) and set(batch.tolist()) <= {0, 1}
