@@ -175,6 +175,12 @@ def test_nan_observations_never_reach_the_saved_statistics(tmp_path):
     assert np.isfinite(arrays["obs_sum"]).all() and np.isfinite(arrays["params"]).all()
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -197,6 +203,12 @@ def test_nan_observations_never_reach_the_saved_statistics(tmp_path):
         ),
         (["es", "--env", "pong", "--frame-skip", "100000"], "--frame-skip must be at most"),
         (["a2c", "--nenvs", "100M"], "--nenvs must be at most"),
+        pytest.param(
+            ["dqn", "--device", "cuda"],
+            "--device cuda: torch sees no CUDA device",
+            marks=pytest.mark.skipif(_has_cuda(), reason="this machine has a CUDA device"),
+        ),
+        (["a2c", "--device", "gpu"], "invalid choice: 'gpu'"),
         (["dqn", "--threads", "100000"], "--threads must be at most"),
     ],
 )

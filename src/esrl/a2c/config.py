@@ -55,6 +55,12 @@ class A2CConfig:
         "(truncated) or by pi/mu (full); in line pi = mu and neither weight applies",
         choices=("truncated", "full"),
     )
+    device: str = opt(
+        "auto",
+        "where the networks run: auto (CUDA where torch sees a GPU, else the CPU), cpu, cuda",
+        choices=("auto", "cpu", "cuda"),
+        resumable=True,
+    )
     log_every: int = opt(20_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(60.0, "seconds between checkpoints", resumable=True)
     max_seconds: float = opt(
@@ -65,6 +71,10 @@ class A2CConfig:
         check_fields(self)
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
+        if self.device == "cuda":  # torch loads only for this question
+            from esrl.deeprl.device import resolve_device
+
+            resolve_device(self.device)
         check_ranges(
             self,
             positive=(

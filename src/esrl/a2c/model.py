@@ -11,7 +11,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from esrl.deeprl.networks.bodies import frames_to_input, mlp, nature_cnn
+from esrl.deeprl.networks.bodies import (
+    device_of,
+    frames_to_input,
+    mlp,
+    nature_cnn,
+    vectors_to_input,
+)
 from esrl.deeprl.networks.bodies import orthogonal as _init
 
 
@@ -46,9 +52,8 @@ class ActorCritic(nn.Module):
         self.value_head = _init(nn.Linear(features, 1), 1.0)
 
     def _inputs(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
-        if self.pixels:
-            return frames_to_input(obs)
-        return torch.as_tensor(obs).float()
+        device = device_of(self)
+        return frames_to_input(obs, device) if self.pixels else vectors_to_input(obs, device)
 
     def forward(self, obs: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits (N, A), values (N,))"""

@@ -29,11 +29,12 @@ class Policy:
     def act(self, inputs: np.ndarray) -> dict[str, Any]:
         logits, values = self.model(inputs)
         log_probs_all = F.log_softmax(logits, dim=-1)
-        actions = torch.multinomial(log_probs_all.exp(), 1, generator=self.generator)
+        # sampled on the CPU with the policy's generator, wherever the model runs
+        actions = torch.multinomial(log_probs_all.exp().cpu(), 1, generator=self.generator)
         return {
             "actions": actions.squeeze(1).numpy(),
             "logits": logits,
-            "log_probs": log_probs_all.gather(1, actions).squeeze(1),
+            "log_probs": log_probs_all.gather(1, actions.to(logits.device)).squeeze(1),
             "values": values,
         }
 
@@ -41,7 +42,7 @@ class Policy:
         """`logits`, `log_probs` of `actions` and `values`, attached to the graph."""
         logits, values = self.model(inputs)
         log_probs = F.log_softmax(logits, dim=-1)
-        taken = torch.as_tensor(actions, dtype=torch.long).unsqueeze(1)
+        taken = torch.as_tensor(actions, dtype=torch.long, device=logits.device).unsqueeze(1)
         return {
             "logits": logits,
             "log_probs": log_probs.gather(1, taken).squeeze(1),
@@ -55,4 +56,4 @@ class Policy:
 
     @torch.no_grad()
     def greedy(self, inputs: np.ndarray) -> np.ndarray:
-        return self.model(inputs)[0].argmax(-1).numpy()
+        return self.model(inputs)[0].argmax(-1).cpu().numpy()

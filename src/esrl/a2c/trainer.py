@@ -24,8 +24,10 @@ from esrl.a2c.model import ActorCritic
 from esrl.a2c.optimizer import make_rmsprop
 from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
+from esrl.deeprl.device import resolve_device
 from esrl.deeprl.env_batch import make_env_batch
 from esrl.deeprl.networks import require_weights_finite
+from esrl.deeprl.networks.bodies import device_of
 from esrl.deeprl.pipeline import Learner
 from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
 from esrl.deeprl.run import LearnerRun
@@ -43,7 +45,7 @@ def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.opti
     torch.manual_seed(config.seed)  # the network's initial weights
     model = ActorCritic(
         int(env.single_action_space.n), env.single_observation_space.shape, config.hidden
-    )
+    ).to(resolve_device(config.device))  # created on the CPU: the same initial weights
     policy = Policy(model, seed=config.seed)
     optimizer = make_rmsprop(
         config.rmsprop,
@@ -160,7 +162,7 @@ class A2CRun(LearnerRun):
         num_params = sum(p.numel() for p in self.policy.model.parameters())
         return (
             f"esrl a2c on {config.env}: {num_params} params, {config.nenvs} envs x "
-            f"{config.rollout_length} steps"
+            f"{config.rollout_length} steps, on {device_of(self.policy.model)}"
         )
 
     def iterate(self) -> Diagnostics:

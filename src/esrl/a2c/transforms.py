@@ -26,8 +26,9 @@ class ComputeValueTargets:
         for reward, reset in zip(
             reversed(trajectory["rewards"]), reversed(trajectory["resets"]), strict=True
         ):
-            alive = torch.as_tensor(~np.asarray(reset), dtype=torch.float32)
-            target = torch.as_tensor(reward, dtype=torch.float32) + self.gamma * alive * target
+            alive = torch.as_tensor(~np.asarray(reset), dtype=torch.float32, device=target.device)
+            reward = torch.as_tensor(reward, dtype=torch.float32, device=target.device)
+            target = reward + self.gamma * alive * target
             targets.append(target)
         trajectory["value_targets"] = targets[::-1]
 

@@ -9,7 +9,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from esrl.deeprl.networks.bodies import frames_to_input, mlp, nature_cnn, notebook_cnn
+from esrl.deeprl.device import resolve_device
+from esrl.deeprl.networks.bodies import (
+    device_of,
+    frames_to_input,
+    mlp,
+    nature_cnn,
+    notebook_cnn,
+    vectors_to_input,
+)
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.targets import epsilon_at, n_step_targets, soft_update
 from esrl.runs import load_torch_state, save_torch_state
@@ -30,7 +38,8 @@ class QNetwork(nn.Module):
         self.head = nn.Linear(features, num_actions)
 
     def forward(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
-        x = frames_to_input(obs) if self.pixels else torch.as_tensor(obs).float()
+        device = device_of(self)
+        x = frames_to_input(obs, device) if self.pixels else vectors_to_input(obs, device)
         return self.head(self.body(x))
 
 
@@ -55,6 +64,7 @@ class DQNAgent:
         torch.manual_seed(config.seed)
         body = network_body(config, obs_shape)
         self.online = QNetwork(num_actions, obs_shape, body, config.hidden)
+        self.online.to(resolve_device(config.device))  # created on the CPU: the same init
         self.target = copy.deepcopy(self.online).requires_grad_(False)
         # what `act` plays: the online network itself, or with `pipeline` a copy that
         # `sync_acting` refreshes while a gradient step may be changing the online one
@@ -82,14 +92,15 @@ class DQNAgent:
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> dict[str, Any]:
         q = self.acting(obs)
-        greedy = q.argmax(1).numpy()
+        greedy = q.argmax(1).cpu().numpy()
         explore = self.rng.random(len(greedy)) < self.epsilon
         random_actions = self.rng.integers(0, self.num_actions, len(greedy))
         return {"actions": np.where(explore, random_actions, greedy), "q_max": q.max(1).values}
 
     def learn(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
         c = self.config
-        rewards = torch.as_tensor(batch["rewards"])
+        device = device_of(self.online)
+        rewards = torch.as_tensor(batch["rewards"], device=device)
         if c.clip_rewards:
             rewards = rewards.sign()
         rewards = rewards * c.reward_scale
@@ -100,8 +111,10 @@ class DQNAgent:
                 bootstrap = next_q.gather(1, choice).squeeze(1)
             else:
                 bootstrap = next_q.max(1).values
-            targets = n_step_targets(rewards, torch.as_tensor(batch["dones"]), bootstrap, c.gamma)
-        q = self.online(batch["obs"]).gather(1, torch.as_tensor(batch["actions"])[:, None])
+            dones = torch.as_tensor(batch["dones"], device=device)
+            targets = n_step_targets(rewards, dones, bootstrap, c.gamma)
+        actions = torch.as_tensor(batch["actions"], device=device)
+        q = self.online(batch["obs"]).gather(1, actions[:, None])
         q = q.squeeze(1)
         loss = F.smooth_l1_loss(q, targets) if c.loss == "huber" else F.mse_loss(q, targets)
         self.optimizer.zero_grad(set_to_none=True)

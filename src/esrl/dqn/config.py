@@ -71,6 +71,12 @@ class DQNConfig:
         "take each gradient step on a worker thread while the pool plays the next "
         "iteration, which then acts on the weights from before that step",
     )
+    device: str = opt(
+        "auto",
+        "where the networks run: auto (CUDA where torch sees a GPU, else the CPU), cpu, cuda",
+        choices=("auto", "cpu", "cuda"),
+        resumable=True,
+    )
     log_every: int = opt(10_000, "env steps between metrics records", resumable=True)
     checkpoint_seconds: float = opt(120.0, "seconds between checkpoints", resumable=True)
     steps: int = opt(10_000_000, "env steps (all games) to train for, e.g. 2M", resumable=True)
@@ -82,6 +88,10 @@ class DQNConfig:
         check_fields(self)
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
+        if self.device == "cuda":  # torch loads only for this question
+            from esrl.deeprl.device import resolve_device
+
+            resolve_device(self.device)
         check_ranges(
             self,
             positive=(

@@ -20,6 +20,7 @@ import torch
 
 from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.deeprl.networks import require_weights_finite
+from esrl.deeprl.networks.bodies import device_of
 from esrl.deeprl.pipeline import Learner
 from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
 from esrl.deeprl.run import LearnerRun
@@ -173,7 +174,8 @@ class DQNRun(LearnerRun):
         num_params = sum(p.numel() for p in self.agent.online.parameters())
         return (
             f"esrl dqn on {config.env}: {num_params} params, {config.nenvs} games x "
-            f"{config.rollout_length} steps per iteration, replay {config.replay_size:,}"
+            f"{config.rollout_length} steps per iteration, replay {config.replay_size:,}, "
+            f"on {device_of(self.agent.online)}"
         )
 
     def iterate(self) -> Diagnostics:

@@ -67,9 +67,21 @@ def mlp(
     return nn.Sequential(*layers), inputs
 
 
-def frames_to_input(obs: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(N, H, W, C) uint8 frames -> (N, C, H, W) float in [0, 1]."""
-    return torch.as_tensor(obs).permute(0, 3, 1, 2).float().div_(255.0)
+def frames_to_input(
+    obs: np.ndarray | torch.Tensor, device: torch.device | None = None
+) -> torch.Tensor:
+    """(N, H, W, C) uint8 frames -> (N, C, H, W) float in [0, 1], on `device`."""
+    return torch.as_tensor(obs, device=device).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def vectors_to_input(
+    obs: np.ndarray | torch.Tensor, device: torch.device | None = None
+) -> torch.Tensor:
+    return torch.as_tensor(obs, device=device).float()
+
+
+def device_of(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
 
 
 def require_weights_finite(module: nn.Module, what: str) -> None:
