@@ -257,8 +257,10 @@ def test_step_reports_every_diagnostic_of_the_notebook():
 
 
 def _cartpole(**overrides) -> A2CConfig:
-    """The learning tests' budget: 60k steps, no entropy bonus, one torch thread."""
+    """The learning tests' budget: 60k steps, no entropy bonus, one torch thread, the
+    notebook's rollout length and learning rate (not the CartPole preset's)."""
     settings = {"entropy_coef": 0.0, "value_loss_coef": 0.5, "threads": 1, "log_every": 20_000}
+    settings |= {"rollout_length": 5, "learning_rate": 7e-4}
     return A2CConfig(env="CartPole-v1", steps=60_000, **{**settings, **overrides})
 
 

@@ -90,6 +90,11 @@ def _small_cartpole(**overrides) -> DQNConfig:
     settings = dict(
         env="CartPole-v1",
         nenvs=4,
+        rollout_length=10,
+        hidden=(64, 64),
+        double_dqn=False,
+        reward_scale=0.1,
+        eval_games=5,
         learning_starts=1000,
         updates_per_iteration=4,
         batch_size=64,
@@ -177,6 +182,7 @@ def test_pipelined_training_is_reproducible(tmp_path):
     # separate processes: within one, a second run's float sums can round differently
     flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
     flags += ["--eval-every", "0", "--log-every", "400", "--steps", "1200", "--pipeline"]
+    flags += ["--rollout-length", "10", "--updates-per-iteration", "1"]
     states = []
     for name in ("first", "second"):
         done = run_cli("train", "dqn", "--out", str(tmp_path / name), *flags)
@@ -206,6 +212,7 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     out = tmp_path / "run"
     flags = ["--env", "CartPole-v1", "--nenvs", "4", "--learning-starts", "200"]
     flags += ["--eval-every", "0", "--log-every", "400", "--save-replay"]
+    flags += ["--rollout-length", "10", "--updates-per-iteration", "1"]
     first = run_cli("train", "dqn", "--out", str(out), "--steps", "800", *flags)
     assert first.returncode == 0, first.stderr
     saved = torch.load(out / "agent.pt", weights_only=False)

@@ -3,9 +3,36 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, check_ranges, opt
+from esrl.configs import (
+    MAX_ENVS,
+    apply_presets,
+    check_at_most,
+    check_fields,
+    check_per_core,
+    check_ranges,
+    opt,
+)
 
 
+def preset_for(env: str) -> dict:
+    """Atari: the notebook's settings (the defaults). Vector-observation envs: tuned on
+    CartPole-v1 (seed 0 reaches a 100-game mean of 475 within 100k steps)."""
+    from esrl.envs.atari import game_name
+
+    return {} if game_name(env) else dict(VECTOR_PRESET)
+
+
+VECTOR_PRESET = dict(
+    nenvs=8,
+    rollout_length=16,
+    learning_rate=4e-3,
+    entropy_coef=0.0,
+    value_loss_coef=0.5,
+    threads=1,
+)
+
+
+@apply_presets(lambda env: preset_for(env))
 @dataclass
 class A2CConfig:
     RENAMED: ClassVar[dict[str, str]] = {"nsteps": "rollout_length"}

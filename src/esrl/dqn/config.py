@@ -3,10 +3,50 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from esrl.configs import MAX_ENVS, check_at_most, check_fields, check_per_core, check_ranges, opt
+from esrl.configs import (
+    MAX_ENVS,
+    apply_presets,
+    check_at_most,
+    check_fields,
+    check_per_core,
+    check_ranges,
+    opt,
+)
 from esrl.errors import UserError
 
 
+def preset_for(env: str) -> dict:
+    """Atari: the notebook's settings (the defaults). Vector-observation envs: tuned on
+    CartPole-v1 (double DQN, 3-step targets, one gradient step per env step, soft
+    target, epsilon 1 to 0.02 over 10k steps)."""
+    from esrl.envs.atari import game_name
+
+    return {} if game_name(env) else dict(VECTOR_PRESET)
+
+
+VECTOR_PRESET = dict(
+    nenvs=4,
+    rollout_length=16,
+    updates_per_iteration=64,
+    batch_size=64,
+    learning_starts=1000,
+    hidden=(256, 256),
+    n_step_return=3,
+    reward_scale=1.0,
+    double_dqn=True,
+    learning_rate=1e-3,
+    target_tau=0.005,
+    epsilon_start=1.0,
+    epsilon_end=0.02,
+    epsilon_decay=156.0,
+    epsilon_schedule="linear",
+    eval_every=100,
+    eval_games=10,
+    threads=1,
+)
+
+
+@apply_presets(lambda env: preset_for(env))
 @dataclass
 class DQNConfig:
     RENAMED: ClassVar[dict[str, str]] = {"seq_length": "rollout_length", "n_steps": "n_step_return"}
