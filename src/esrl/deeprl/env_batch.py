@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from esrl.deeprl.split import SplitBatch
-from esrl.envs.atari import AtariProtocol, game_name, nature_dqn_env
+from esrl.envs.atari import AtariProtocol, first_game_scores, game_name, nature_dqn_env
 from esrl.envs.vector import env_info
 from esrl.errors import UserError, require_finite
 
@@ -119,13 +119,4 @@ def play_games(
     env = make_env_batch(
         env_id, games, training=False, frame_size=frame_size, frames=frames, protocol=protocol
     )
-    scores = np.full(games, np.nan)
-    try:
-        obs, _ = env.reset(seed=seed)
-        while np.isnan(scores).any():
-            obs, _, _, _, info = env.step(act(obs))
-            first = ~np.isnan(info["game_score"]) & np.isnan(scores)
-            scores[first] = info["game_score"][first]
-    finally:
-        env.close()
-    return scores
+    return first_game_scores(env, act, seed)

@@ -70,7 +70,15 @@ def play_atari_games(
         repeat_action_probability=protocol.sticky_actions,
         **frames,
     )
-    scores = np.full(games, np.nan)
+    return first_game_scores(env, act, seed)
+
+
+def first_game_scores(
+    env: gym.vector.VectorEnv, act: Callable[[np.ndarray], np.ndarray], seed: int
+) -> np.ndarray:
+    """Each env's first whole-game score (`info["game_score"]`) from a seeded reset; the
+    env is closed after."""
+    scores = np.full(env.num_envs, np.nan)
     try:
         obs, _ = env.reset(seed=seed)
         while np.isnan(scores).any():
