@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from tensorboardX.proto.event_pb2 import Event
 
+import esrl
 from esrl.metrics.log import tensorboard_tag
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE
 
 
 def _tags(tensorboard_dir: Path) -> set[str]:
@@ -36,17 +37,21 @@ def test_tags_are_namespaced_with_one_episodic_return():
 
 @pytest.mark.slow
 def test_es_a2c_and_dqn_runs_write_the_same_chart_tags(tmp_path):
-    runs = {
-        "es": ["--noise-size", str(SMALL_NOISE), "--generations", "2"],
-        "a2c": ["--nenvs", "4", "--steps", "400", "--log-every", "200"],
-        "dqn": ["--nenvs", "4", "--steps", "400", "--learning-starts", "100"],
-    }
+    from esrl.a2c.config import A2CConfig
+    from esrl.a2c.trainer import train_a2c
+    from esrl.dqn.config import DQNConfig
+    from esrl.dqn.trainer import train_dqn
+
+    quiet = lambda line: None  # noqa: E731
+    es = esrl.ESConfig(noise_size=SMALL_NOISE, generations=2)
+    esrl.train_es(es, tmp_path / "es", log=quiet)
+    a2c = A2CConfig(env="CartPole-v1", nenvs=4, steps=400, log_every=200)
+    train_a2c(a2c, tmp_path / "a2c", log=quiet)
+    dqn = DQNConfig(env="CartPole-v1", nenvs=4, steps=400, learning_starts=100)
+    train_dqn(dqn, tmp_path / "dqn", log=quiet)
     shared = {"charts/episodic_return", "charts/steps_per_second"}
-    for algo, flags in runs.items():
-        out = tmp_path / algo
-        done = run_cli("train", algo, "--env", "CartPole-v1", "--out", str(out), *flags)
-        assert done.returncode == 0, done.stderr
-        tags = _tags(out / "tensorboard")
+    for algo in ("es", "a2c", "dqn"):
+        tags = _tags(tmp_path / algo / "tensorboard")
         assert shared <= tags, (algo, tags)
         assert all("/" in tag for tag in tags)
         assert any(tag.startswith(f"{algo}/") for tag in tags)
