@@ -7,29 +7,30 @@ actions. `deterministic` picks the greedy action where the algorithm samples (A2
 or explores (DQN at its evaluation epsilon); ES's mean policy is deterministic.
 """
 
+import importlib
 from pathlib import Path
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with a policy, not with the `esrl` command
+    import numpy as np
 
 
 class Policy(Protocol):
-    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray: ...
+    def act(self, obs: "np.ndarray", deterministic: bool = True) -> "np.ndarray": ...
+
+
+def saved_module(run_dir: Path | str) -> ModuleType:
+    """The `saved` module of the algorithm that made `run_dir` (load, evaluate, plot)."""
+    from esrl.errors import UserError
+    from esrl.runs import RunDir
+
+    algo = RunDir.open(run_dir).algo()
+    if algo not in ("es", "a2c", "dqn"):
+        raise UserError(f"{run_dir} holds a run of unknown algorithm {algo!r}")
+    return importlib.import_module(f"esrl.{algo}.saved")
 
 
 def load_policy(run_dir: Path | str, seed: int = 0) -> Policy:
     """The latest policy of an ES, A2C or DQN run; `seed` seeds its sampling."""
-    from esrl.runs import RunDir
-
-    algo = RunDir.open(run_dir).algo()
-    if algo == "es":
-        from esrl.es.saved import load_policy as load
-    elif algo == "a2c":
-        from esrl.a2c.saved import load_policy as load
-    elif algo == "dqn":
-        from esrl.dqn.saved import load_policy as load
-    else:
-        from esrl.errors import UserError
-
-        raise UserError(f"{run_dir} holds a run of unknown algorithm {algo!r}")
-    return load(run_dir, seed=seed) if algo != "es" else load(run_dir)
+    return saved_module(run_dir).load_policy(run_dir, seed=seed)

@@ -10,6 +10,7 @@ import sys
 
 from esrl.cli.config_args import add_config_arguments, given_values
 from esrl.errors import UserError
+from esrl.policy import saved_module
 
 EXIT_USER_ERROR = 2
 EXIT_SIGNAL = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2}  # the shell's codes, though saved
@@ -102,22 +103,6 @@ def _train(args: argparse.Namespace):
     return getattr(trainer, f"train_{args.algo}")(config, args.out)
 
 
-def _saved_module(run_dir: str):
-    """The module that reads runs of the algorithm that made `run_dir`."""
-    from esrl.runs import RunDir
-
-    algo = RunDir.open(run_dir).algo()
-    if algo == "es":
-        from esrl.es import saved
-    elif algo == "a2c":
-        from esrl.a2c import saved
-    elif algo == "dqn":
-        from esrl.dqn import saved
-    else:
-        raise UserError(f"{run_dir} holds a run of unknown algorithm {algo!r}")
-    return saved
-
-
 def _eval(args: argparse.Namespace) -> None:
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
@@ -126,7 +111,7 @@ def _eval(args: argparse.Namespace) -> None:
     from esrl.envs.atari import AtariProtocol
 
     protocol = AtariProtocol(args.sticky_actions, args.noop_max)
-    saved = _saved_module(args.run_dir)
+    saved = saved_module(args.run_dir)
     if args.video:
         from esrl.envs.recording import check_video_path
 
@@ -144,7 +129,7 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _plot(args: argparse.Namespace) -> None:
-    print(_saved_module(args.run_dir).plot_run(args.run_dir))
+    print(saved_module(args.run_dir).plot_run(args.run_dir))
 
 
 def set_openmp_passive() -> None:

@@ -58,7 +58,8 @@ def load_params(run_dir: Path | str) -> np.ndarray:
     return _load(run_dir)[1]["params"]
 
 
-def load_policy(run_dir: Path | str) -> SavedPolicy:
+def load_policy(run_dir: Path | str, seed: int = 0) -> SavedPolicy:
+    """The run's mean policy (deterministic: `seed`, for the shared signature, is unused)."""
     config, arrays, meta = _load(run_dir)
     obs_norm = None
     if config.obs_norm:
