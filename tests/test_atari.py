@@ -17,7 +17,7 @@ from esrl.envs.atari import (
     play_atari_games,
 )
 from esrl.errors import UserError
-from esrl.es.evaluation import ATARI_NOOP_MAX, paired_noops, plan_generation
+from esrl.es.evaluation import ATARI_NOOP_MAX, StickyActions, paired_noops, plan_generation
 from esrl.es.policies.conv import ConvPolicy
 
 from .conftest import run_cli, tiny_pong
@@ -143,9 +143,32 @@ def test_both_members_of_an_antithetic_pair_start_from_the_same_no_ops():
     assert noops.min() >= 0 and noops.max() <= ATARI_NOOP_MAX
 
 
+def test_sticky_training_actions_repeat_with_p_and_pairs_share_the_draws():
+    task = plan_generation(0, np.arange(40), pairs_per_task=40, eval_episodes=0)[0]
+    members = len(task.signs)
+    sticky = StickyActions(0.25, task.signs, np.random.default_rng(0))
+    halves = (slice(0, members // 2), slice(members // 2, members))
+    kept = []
+    rng = np.random.default_rng(1)
+    for t in range(200):
+        for h in halves:  # as the evaluator asks: one half, then the other
+            before = sticky.previous[h].copy()
+            wanted = rng.integers(1, 6, h.stop - h.start)  # never NOOP, never the same twice
+            wanted = np.where(wanted == before, wanted % 5 + 1, wanted)
+            got = sticky.apply(t, h, wanted)
+            kept.append(got == before)
+            assert np.all((got == before) | (got == wanted))
+        draws = sticky.draws[t]
+        np.testing.assert_array_equal(draws[task.signs == 1], draws[task.signs == -1])
+    assert 0.2 < np.mean(kept) < 0.3
+    assert np.all(StickyActions(0.0, task.signs, rng).apply(0, halves[0], np.ones(40)) == 1)
+
+
 @pytest.mark.slow
 def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
-    serial = esrl.train_es(tiny_pong(), tmp_path / "serial", log=lambda s: None)
+    """With sticky training actions: their draws belong to the task, not to the worker."""
+    config = tiny_pong(sticky_actions=0.25)
+    serial = esrl.train_es(config, tmp_path / "serial", log=lambda s: None)
     records = [
         json.loads(x) for x in (tmp_path / "serial" / "metrics.jsonl").read_text().splitlines()
     ]
@@ -153,7 +176,7 @@ def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
     assert all(-21 <= r["return_min"] <= r["return_max"] <= 21 for r in records)
     assert records[-1]["env_steps"] > 0
     process = esrl.train_es(
-        dataclasses.replace(tiny_pong(), backend="process", workers=2),
+        dataclasses.replace(config, backend="process", workers=2),
         tmp_path / "process",
         log=lambda s: None,
     )

@@ -54,6 +54,12 @@ class ESConfig:
     )
     frame_size: int = opt(42, "Atari: frames are resized to SIZE x SIZE grayscale")
     frame_skip: int = opt(4, "Atari: emulator frames per action (max-pooled over the last two)")
+    sticky_actions: float = opt(
+        0.0,
+        "Atari training: probability that a member repeats its previous action at a step, "
+        "drawn per step from the task's generator (evaluation uses ALE's per-frame sticky "
+        "actions)",
+    )
     obs_norm: bool = opt(False, "normalise observations with running mean/std (clip +-5)")
     action_noise: float = opt(0.0, "std of Gaussian noise added to actions (logits if discrete)")
     episode_steps: int = opt(0, "cap on steps per episode (0: the env's own limit)")
@@ -143,6 +149,7 @@ class ESConfig:
                 "steps",
                 "max_seconds",
             ),
+            unit=("sticky_actions",),
             hidden="hidden",
         )
         if self.population % 2:
@@ -151,6 +158,10 @@ class ESConfig:
             raise UserError(f"--length-bonus must be finite, got {self.length_bonus}")
         if not 0 <= self.momentum < 1:
             raise UserError(f"--momentum must be in [0, 1), got {self.momentum}")
+        if self.sticky_actions >= 1:
+            raise UserError(f"--sticky-actions must be below 1, got {self.sticky_actions}")
+        if self.sticky_actions and not _is_atari(self.env):
+            raise UserError(f"--sticky-actions is for Atari games; {self.env} is not one")
         if self.top_directions > self.pairs:
             raise UserError(
                 f"--top-directions {self.top_directions} exceeds the {self.pairs} pairs of "
@@ -216,6 +227,12 @@ MUJOCO_TARGETS = {
     "Ant": 3580.0,
     "Humanoid": 6000.0,
 }
+
+
+def _is_atari(env: str) -> bool:
+    from esrl.envs.atari import game_name
+
+    return game_name(env) is not None
 
 
 def mujoco_family(env: str) -> str | None:

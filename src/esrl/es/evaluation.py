@@ -35,6 +35,7 @@ ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as De
 
 # Streams keep the episodes of different uses of one generation independent.
 TRAIN_STREAM, CONFIRM_STREAM, FINAL_STREAM = 0, 1, 2
+STICKY_STREAM = 3  # a generator of its own, so runs without sticky actions keep their draws
 
 
 @dataclass(frozen=True)
@@ -212,13 +213,39 @@ class ActionNoise:
         return self.scale * self.block[members, step]
 
 
-def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """No-op start counts where both members of an antithetic pair get the same start:
-    their return difference then measures the perturbation, not the luck of the start."""
+def paired(draws: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Give both members of each antithetic pair the + member's draw: their return
+    difference then measures the perturbation, not the luck of the draw."""
     plus, minus = np.flatnonzero(signs == 1), np.flatnonzero(signs == -1)
-    noops = rng.integers(0, ATARI_NOOP_MAX + 1, len(signs))
-    noops[minus] = noops[plus]  # a task lists its + members, then the same pairs' - members
-    return noops
+    draws[minus] = draws[plus]  # a task lists its + members, then the same pairs' - members
+    return draws
+
+
+def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """No-op start counts, the same for both members of a pair."""
+    return paired(rng.integers(0, ATARI_NOOP_MAX + 1, len(signs)), signs)
+
+
+class StickyActions:
+    """Agent-level sticky actions: at each step a member keeps its previous action with
+    probability p, drawn from the task's own generator, and pairs share the draws.
+
+    ALE's sticky actions act per emulator frame from an RNG that only a ROM reload
+    re-seeds, so they would make a task's games depend on what its env played before;
+    this keeps every game a function of (seed, generation, task).
+    """
+
+    def __init__(self, p: float, signs: np.ndarray, rng: np.random.Generator):
+        self.p, self.signs, self.rng = p, signs, rng
+        self.draws: list[np.ndarray] = []
+        self.previous = np.zeros(len(signs), np.int64)  # ALE starts from NOOP
+
+    def apply(self, t: int, members: slice, actions: np.ndarray) -> np.ndarray:
+        while len(self.draws) <= t:  # one draw per step for all members, whichever half asks
+            self.draws.append(paired(self.rng.random(len(self.signs)), self.signs) < self.p)
+        actions = np.where(self.draws[t][members], self.previous[members], actions)
+        self.previous[members] = actions
+        return actions
 
 
 class Evaluator:
@@ -325,6 +352,17 @@ class Evaluator:
         envs = [self._env(h.stop - h.start, slot) for slot, h in enumerate(halves)]
         obs = [env.reset()[0] for env in envs]
         noops = paired_noops(task.signs, action_rng)
+        sticky = (
+            StickyActions(
+                cfg.sticky_actions,
+                task.signs,
+                np.random.default_rng(
+                    [cfg.seed, task.generation, task.task_id, task.stream, STICKY_STREAM]
+                ),
+            )
+            if cfg.sticky_actions > 0
+            else None
+        )
         returns = np.zeros(members)
         lengths = np.zeros(members, np.int64)
         active = np.ones(members, bool)
@@ -334,6 +372,8 @@ class Evaluator:
             actions = self.policy.act(parts[k], obs[k], cfg.action_noise, action_rng)
             if t < ATARI_NOOP_MAX:
                 actions = np.where(t < noops[halves[k]], 0, actions)  # 0 is NOOP in every game
+            if sticky is not None:
+                actions = sticky.apply(t, halves[k], actions)
             envs[k].send(actions)
             stepped[k] += 1
 
