@@ -1,7 +1,7 @@
 """ES on Atari Pong against a random policy and against the raw emulator speed, in one run.
 
     .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench] [--games 30]
-        [--frame-skip N] [--episode-steps N]   (instead of the preset's)
+        [--frame-skip N] [--episode-steps N] [--sticky-actions P]   (instead of the preset's)
     .venv/bin/python bench/pong.py --evaluate RUN_DIR   (a) and (b) for a finished run
 
 Scores are whole games under the standard protocol: sticky actions 0.25 and up to 30
@@ -60,8 +60,13 @@ def main() -> None:
     parser.add_argument("--evaluate", metavar="RUN_DIR", help="only (a) and (b) for this run")
     parser.add_argument("--frame-skip", type=int, help="instead of the preset's")
     parser.add_argument("--episode-steps", type=int, help="instead of the preset's")
+    parser.add_argument("--sticky-actions", type=float, help="instead of the preset's")
     args = parser.parse_args()
-    overrides = {"frame_skip": args.frame_skip, "episode_steps": args.episode_steps}
+    overrides = {
+        "frame_skip": args.frame_skip,
+        "episode_steps": args.episode_steps,
+        "sticky_actions": args.sticky_actions,
+    }
     overrides = {key: value for key, value in overrides.items() if value is not None}
     config = ESConfig(env="pong", **overrides)
     task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)

@@ -17,7 +17,7 @@ from esrl.envs.atari import (
     play_atari_games,
 )
 from esrl.errors import UserError
-from esrl.es.evaluation import ATARI_NOOP_MAX, StickyActions, paired_noops, plan_generation
+from esrl.es.evaluation import ATARI_NOOP_MAX, StickyActions, noop_starts, plan_generation
 from esrl.es.policies.conv import ConvPolicy
 
 from .conftest import run_cli, tiny_pong
@@ -134,9 +134,13 @@ def test_batched_members_act_as_each_member_would_alone(arch):
     np.testing.assert_allclose(policy.logits(tail, obs[2:]), batched[2:], rtol=1e-5, atol=1e-6)
 
 
+def _keys(task):
+    return [(0, task.generation, task.stream, int(e)) for e in task.episodes]
+
+
 def test_both_members_of_an_antithetic_pair_start_from_the_same_no_ops():
     task = plan_generation(0, np.arange(6), pairs_per_task=6, eval_episodes=2)[0]
-    noops = paired_noops(task.signs, np.random.default_rng(0))
+    noops = noop_starts(_keys(task))
     plus, minus = noops[task.signs == 1], noops[task.signs == -1]
     np.testing.assert_array_equal(plus, minus)
     assert len(set(plus.tolist())) > 1  # pairs differ from one another
@@ -146,28 +150,30 @@ def test_both_members_of_an_antithetic_pair_start_from_the_same_no_ops():
 def test_sticky_training_actions_repeat_with_p_and_pairs_share_the_draws():
     task = plan_generation(0, np.arange(40), pairs_per_task=40, eval_episodes=0)[0]
     members = len(task.signs)
-    sticky = StickyActions(0.25, task.signs, np.random.default_rng(0))
-    halves = (slice(0, members // 2), slice(members // 2, members))
+    sticky = StickyActions(0.25, _keys(task))
+    halves = (np.arange(members // 2), np.arange(members // 2, members))
     kept = []
     rng = np.random.default_rng(1)
-    for t in range(200):
-        for h in halves:  # as the evaluator asks: one half, then the other
-            before = sticky.previous[h].copy()
-            wanted = rng.integers(1, 6, h.stop - h.start)  # never NOOP, never the same twice
+    for _ in range(200):
+        got_both = []
+        for ids in halves:  # as the evaluator asks: one half, then the other
+            before = sticky.previous[ids].copy()
+            wanted = rng.integers(1, 6, len(ids))  # never NOOP, never the previous action
             wanted = np.where(wanted == before, wanted % 5 + 1, wanted)
-            got = sticky.apply(t, h, wanted)
-            kept.append(got == before)
+            got = sticky.apply(ids, wanted)
             assert np.all((got == before) | (got == wanted))
-        draws = sticky.draws[t]
-        np.testing.assert_array_equal(draws[task.signs == 1], draws[task.signs == -1])
+            kept.append(got == before)
+            got_both.append(got == before)
+        np.testing.assert_array_equal(*got_both)  # + and - member of each pair: same draws
     assert 0.2 < np.mean(kept) < 0.3
-    assert np.all(StickyActions(0.0, task.signs, rng).apply(0, halves[0], np.ones(40)) == 1)
+    never = StickyActions(0.0, _keys(task))
+    assert np.all(never.apply(halves[0], np.ones(members // 2, np.int64)) == 1)
 
 
 @pytest.mark.slow
-def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
-    """With sticky training actions: their draws belong to the task, not to the worker."""
-    config = tiny_pong(sticky_actions=0.25)
+def test_es_on_pong_runs_end_to_end_and_matches_across_backends_and_layouts(tmp_path):
+    """With sticky and noisy training actions: their draws belong to the episode."""
+    config = tiny_pong(sticky_actions=0.25, action_noise=0.5, pairs_per_task=2)
     serial = esrl.train_es(config, tmp_path / "serial", log=lambda s: None)
     records = [
         json.loads(x) for x in (tmp_path / "serial" / "metrics.jsonl").read_text().splitlines()
@@ -175,14 +181,16 @@ def test_es_on_pong_runs_end_to_end_and_matches_across_backends(tmp_path):
     assert [r["generation"] for r in records] == [0, 1]
     assert all(-21 <= r["return_min"] <= r["return_max"] <= 21 for r in records)
     assert records[-1]["env_steps"] > 0
-    process = esrl.train_es(
-        dataclasses.replace(config, backend="process", workers=2),
-        tmp_path / "process",
-        log=lambda s: None,
-    )
-    np.testing.assert_array_equal(
-        esrl.load_params(process.run_dir), esrl.load_params(serial.run_dir)
-    )
+    for name, layout in {
+        "process": dict(backend="process", workers=2),  # one pair per task
+        "one pair per task": dict(pairs_per_task=1),
+    }.items():
+        other = esrl.train_es(
+            dataclasses.replace(config, **layout), tmp_path / name, log=lambda s: None
+        )
+        np.testing.assert_array_equal(
+            esrl.load_params(other.run_dir), esrl.load_params(serial.run_dir), err_msg=name
+        )
 
 
 @pytest.mark.slow

@@ -57,8 +57,8 @@ class ESConfig:
     sticky_actions: float = opt(
         0.0,
         "Atari training: probability that a member repeats its previous action at a step, "
-        "drawn per step from the task's generator (evaluation uses ALE's per-frame sticky "
-        "actions)",
+        "drawn per step from the episode's generator (evaluation uses ALE's per-frame "
+        "sticky actions)",
     )
     obs_norm: bool = opt(False, "normalise observations with running mean/std (clip +-5)")
     action_noise: float = opt(0.0, "std of Gaussian noise added to actions (logits if discrete)")
@@ -77,8 +77,10 @@ class ESConfig:
     )
     pairs_per_task: int = opt(
         32,
-        "Atari: antithetic pairs played in lockstep in one task (vector envs split each "
-        "generation to fit the workers, with the same result for any split)",
+        "Atari: at most this many antithetic pairs play side by side in one task (a "
+        "speed setting: every generation is split to fit the workers, with the same "
+        "result for any split)",
+        resumable=True,
     )
     eval_episodes: int = opt(8, "episodes of the mean policy per generation, played alongside")
     noise_size: int = opt(NOISE_SIZE, "floats in the shared noise table")

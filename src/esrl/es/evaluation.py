@@ -4,12 +4,11 @@ This is the seed's "function that takes policy weights, generates a session and
 returns policy changes", kept apart from scheduling: backends only decide which
 process calls `Evaluator.evaluate` on which `Task`.
 
-On vector envs every member plays its own episode, seeded from (seed,
-generation, stream, episode), with its own action-noise stream, and observation
-sums come back per member: a task is any slice of the generation, and the
-results are the same however a generation is split. Atari tasks play their
-members in lockstep with paired no-op starts drawn per task, so there the
-layout (`pairs_per_task`) is part of the config.
+Every member plays its own episode, keyed by (seed, generation, stream,
+episode), with its own streams of random numbers (env seed or Atari no-op start,
+action noise, sticky actions), and observation sums come back per member: a task
+is any slice of the generation, and the results are the same however a
+generation is split. Both members of an antithetic pair play the same episode.
 """
 
 from dataclasses import dataclass
@@ -30,12 +29,12 @@ from esrl.es.strategy import perturb
 if TYPE_CHECKING:
     from esrl.es.policies.conv import ConvPolicy
 
-NOISE_BLOCK = 128  # steps of action noise drawn per generator call
+NOISE_BLOCK = 128  # steps of random numbers drawn per generator call
 ATARI_NOOP_MAX = 30  # random no-op actions at the start of an Atari game, as DeepMind's
 
 # Streams keep the episodes of different uses of one generation independent.
 TRAIN_STREAM, CONFIRM_STREAM, FINAL_STREAM = 0, 1, 2
-STICKY_STREAM = 3  # a generator of its own, so runs without sticky actions keep their draws
+NOOP_DRAWS, STICKY_DRAWS = 3, 4  # an episode's generators past its action noise's (0 to 2)
 
 
 @dataclass(frozen=True)
@@ -189,63 +188,78 @@ def gather(tasks: list[Task], results: list[TaskResult]) -> GenerationResult:
     )
 
 
-class ActionNoise:
-    """Each member's own stream of Gaussian action noise, drawn in blocks of steps.
+class MemberDraws:
+    """Each member's own stream of random numbers, drawn in blocks of `NOISE_BLOCK` steps.
 
-    A block of `NOISE_BLOCK` steps is one draw from the member's generator, which
-    yields the same numbers as one draw per step: only the Python calls are fewer.
-    Members without a generator (the mean policy) get zeros.
+    A block is one call on the member's generator and yields the same numbers as one
+    call per step: only the Python calls are fewer. Members without a generator (the
+    mean policy) get zeros.
     """
 
-    def __init__(self, rngs: list, width: int, scale: float):
+    def __init__(self, rngs: list, width: int, uniform: bool = False):
         self.rngs = rngs
-        self.scale = np.float32(scale)
+        self.uniform = uniform
         self.block = np.zeros((len(rngs), NOISE_BLOCK, width), np.float32)
         self.used = np.zeros(len(rngs), np.int64)
 
     def next(self, members: np.ndarray) -> np.ndarray:
-        """The next noise row of each member given (members are distinct)."""
+        """The next row of each member given (members are distinct)."""
         step = self.used[members] % NOISE_BLOCK
         for m in members[step == 0]:
             if self.rngs[m] is not None:
-                self.rngs[m].standard_normal(out=self.block[m], dtype=np.float32)
+                if self.uniform:
+                    self.rngs[m].random(out=self.block[m], dtype=np.float32)
+                else:
+                    self.rngs[m].standard_normal(out=self.block[m], dtype=np.float32)
         self.used[members] += 1
-        return self.scale * self.block[members, step]
+        return self.block[members, step]
 
 
-def paired(draws: np.ndarray, signs: np.ndarray) -> np.ndarray:
-    """Give both members of each antithetic pair the + member's draw: their return
-    difference then measures the perturbation, not the luck of the draw."""
-    plus, minus = np.flatnonzero(signs == 1), np.flatnonzero(signs == -1)
-    draws[minus] = draws[plus]  # a task lists its + members, then the same pairs' - members
-    return draws
+class ActionNoise(MemberDraws):
+    """Gaussian noise on the outputs of the perturbed members, a stream per member; the
+    mean policy plays noise-free, as `esrl eval` and `load_policy(...).act` do."""
 
+    def __init__(self, keys: list[tuple], signs: np.ndarray, width: int, scale: float):
+        rngs = [
+            np.random.default_rng([*key, int(sign) + 1]) if sign else None
+            for key, sign in zip(keys, signs, strict=True)
+        ]
+        super().__init__(rngs, width)
+        self.scale = np.float32(scale)
 
-def paired_noops(signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """No-op start counts, the same for both members of a pair."""
-    return paired(rng.integers(0, ATARI_NOOP_MAX + 1, len(signs)), signs)
+    def next(self, members: np.ndarray) -> np.ndarray:
+        return self.scale * super().next(members)
 
 
 class StickyActions:
     """Agent-level sticky actions: at each step a member keeps its previous action with
-    probability p, drawn from the task's own generator, and pairs share the draws.
+    probability p, drawn from its episode's own generator, so both members of a pair
+    (one episode) share the draws and no draw depends on the task layout.
 
     ALE's sticky actions act per emulator frame from an RNG that only a ROM reload
-    re-seeds, so they would make a task's games depend on what its env played before;
-    this keeps every game a function of (seed, generation, task).
+    re-seeds, so they would make a game depend on what its env played before.
     """
 
-    def __init__(self, p: float, signs: np.ndarray, rng: np.random.Generator):
-        self.p, self.signs, self.rng = p, signs, rng
-        self.draws: list[np.ndarray] = []
-        self.previous = np.zeros(len(signs), np.int64)  # ALE starts from NOOP
+    def __init__(self, p: float, keys: list[tuple]):
+        self.p = np.float32(p)
+        self.draws = MemberDraws(
+            [np.random.default_rng([*key, STICKY_DRAWS]) for key in keys], 1, uniform=True
+        )
+        self.previous = np.zeros(len(keys), np.int64)  # ALE starts from NOOP
 
-    def apply(self, t: int, members: slice, actions: np.ndarray) -> np.ndarray:
-        while len(self.draws) <= t:  # one draw per step for all members, whichever half asks
-            self.draws.append(paired(self.rng.random(len(self.signs)), self.signs) < self.p)
-        actions = np.where(self.draws[t][members], self.previous[members], actions)
+    def apply(self, members: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        keep = self.draws.next(members)[:, 0] < self.p
+        actions = np.where(keep, self.previous[members], actions)
         self.previous[members] = actions
         return actions
+
+
+def noop_starts(keys: list[tuple]) -> np.ndarray:
+    """No-op start counts drawn per episode: both members of a pair share theirs."""
+    return np.array(
+        [np.random.default_rng([*key, NOOP_DRAWS]).integers(0, ATARI_NOOP_MAX + 1) for key in keys],
+        np.int64,
+    )
 
 
 class Evaluator:
@@ -291,27 +305,16 @@ class Evaluator:
         prepared = self.policy.prepare(
             perturb(params, self.noise, task.indices, task.signs, cfg.sigma), mean, inv_std
         )
-        if self.atari:
-            action_rng = np.random.default_rng(
-                [cfg.seed, task.generation, task.task_id, task.stream]
-            )
-            return self._play_atari(prepared, task, action_rng)
-        episode_key = [(cfg.seed, task.generation, task.stream, int(e)) for e in task.episodes]
-        seeds = np.array([seed_from(*key) for key in episode_key], np.int64)
-        # Action noise explores around the perturbed members only; the mean policy
-        # plays noise-free, as `esrl eval` and `load_policy(...).act` do.
+        keys = [(cfg.seed, task.generation, task.stream, int(e)) for e in task.episodes]
+        width = self.policy.head.num_outputs if not self.atari else self.policy.num_actions
         noise = (
-            ActionNoise(
-                [
-                    np.random.default_rng([*key, int(sign) + 1]) if sign else None
-                    for key, sign in zip(episode_key, task.signs, strict=True)
-                ],
-                self.policy.head.num_outputs,
-                cfg.action_noise,
-            )
+            ActionNoise(keys, task.signs, width, cfg.action_noise)
             if cfg.action_noise > 0.0
             else None
         )
+        if self.atari:
+            return self._play_atari(prepared, task, keys, noise)
+        seeds = np.array([seed_from(*key) for key in keys], np.int64)
 
         def act(members: np.ndarray | slice, obs: np.ndarray) -> np.ndarray:
             outputs = self.policy.outputs(self.policy.select(prepared, members), obs)
@@ -336,44 +339,42 @@ class Evaluator:
             executed_steps=played.executed,
         )
 
-    def _play_atari(self, prepared, task: Task, action_rng: np.random.Generator) -> TaskResult:
+    def _play_atari(
+        self, prepared, task: Task, keys: list[tuple], noise: ActionNoise | None
+    ) -> TaskResult:
         """The members in two halves, each its own ALE batch, so that one half's emulation
         (ALE's C++ threads) overlaps the other half's forward pass (this thread).
 
         Re-seeding ALE reloads the ROM (0.4 s for 8 games), so games restart with an
-        unseeded reset, which gives the same state whatever was played before; an
-        episode's randomness is its number of no-op starts, drawn here.
+        unseeded reset, which gives the same state whatever was played before. An
+        episode's randomness (no-op starts, sticky and noisy actions) is drawn from its
+        key, and the grouped convolution gives every member the same bits in any batch,
+        so a game does not depend on the task it is played in.
         """
         cfg = self.config
         members = prepared.members
         cut = (members + 1) // 2
         halves = [h for h in (slice(0, cut), slice(cut, members)) if h.stop > h.start]
+        ids = [np.arange(h.start, h.stop) for h in halves]
         parts = [self.policy.prepare_slice(prepared, h) for h in halves]
         envs = [self._env(h.stop - h.start, slot) for slot, h in enumerate(halves)]
         obs = [env.reset()[0] for env in envs]
-        noops = paired_noops(task.signs, action_rng)
-        sticky = (
-            StickyActions(
-                cfg.sticky_actions,
-                task.signs,
-                np.random.default_rng(
-                    [cfg.seed, task.generation, task.task_id, task.stream, STICKY_STREAM]
-                ),
-            )
-            if cfg.sticky_actions > 0
-            else None
-        )
+        noops = noop_starts(keys)
+        sticky = StickyActions(cfg.sticky_actions, keys) if cfg.sticky_actions > 0 else None
         returns = np.zeros(members)
         lengths = np.zeros(members, np.int64)
         active = np.ones(members, bool)
         stepped = [0] * len(halves)
 
         def send(k: int, t: int) -> None:
-            actions = self.policy.act(parts[k], obs[k], cfg.action_noise, action_rng)
+            logits = self.policy.logits(parts[k], obs[k])
+            if noise is not None:
+                logits = logits + noise.next(ids[k])
+            actions = logits.argmax(axis=-1).astype(np.int64)
             if t < ATARI_NOOP_MAX:
                 actions = np.where(t < noops[halves[k]], 0, actions)  # 0 is NOOP in every game
             if sticky is not None:
-                actions = sticky.apply(t, halves[k], actions)
+                actions = sticky.apply(ids[k], actions)
             envs[k].send(actions)
             stepped[k] += 1
 

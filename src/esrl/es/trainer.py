@@ -137,11 +137,10 @@ def evaluate_mean(
 
 
 def pairs_per_task(config: ESConfig, backend: Backend) -> int:
-    """Atari: the config's lockstep layout. Vector envs: what suits the backend, since any
-    split gives the same result."""
-    if game_name(config.env):
-        return config.pairs_per_task
-    return -(-config.pairs // max(1, backend.split))
+    """What suits the backend, since any split gives the same result; Atari at most the
+    config's lockstep batch."""
+    fit = -(-config.pairs // max(1, backend.split))
+    return min(fit, config.pairs_per_task) if game_name(config.env) else fit
 
 
 def _check_finite(returns: np.ndarray, generation: int) -> None:
