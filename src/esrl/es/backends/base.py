@@ -8,7 +8,7 @@ from esrl.es.replica import Snapshot
 
 
 class Backend(Protocol):
-    split: int  # tasks a generation of a vector env is cut into (any split, same result)
+    split: int  # tasks a generation is cut into (any split, same result)
 
     def evaluate(self, snapshot: Snapshot, tasks: list[Task]) -> list[TaskResult]:
         """Results for `tasks` played with the mean policy of `snapshot`, in task order."""
