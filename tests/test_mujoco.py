@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import esrl
-from esrl.es.config import MUJOCO_PRESET, ESConfig
+from esrl.es.config import ARS_PRESET, MUJOCO_PRESET, ESConfig
 from esrl.es.evaluation import build_policy
 
 from .conftest import SMALL_NOISE, run_cli, small_hopper
@@ -40,6 +40,9 @@ def test_preset_applies_the_same_from_python_and_the_cli(tmp_path):
     assert config.length_bonus == 0.0  # HalfCheetah pays nothing for staying alive
     assert ESConfig(env="Hopper-v5").length_bonus == -1.0  # ranking removes Hopper's
     assert ESConfig(env="Humanoid-v5").length_bonus == -5.0
+    ant = ESConfig(env="Ant-v5")  # ARS's linear policy and top directions on top
+    assert all(getattr(ant, name) == value for name, value in ARS_PRESET.items())
+    assert ant.hidden == () and ant.obs_norm and ant.length_bonus == -1.0
     assert ESConfig(env="HalfCheetah-v5", population=8).population == 8  # a field given wins
     assert ESConfig(env="CartPole-v1").hidden == (16,)  # no preset: the class defaults
     assert ESConfig(env="pong").frame_skip == 8  # the Atari preset, as the CLI applies it
