@@ -1,7 +1,10 @@
+import contextlib
 import hashlib
+import io
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,30 @@ def run_cli(
         timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """`esrl ...` as a call in this interpreter: the same parsing, output, messages and
+    exit code as `run_cli`, without starting Python and importing torch (seconds each).
+    The environment is restored afterwards (the program sets OMP_WAIT_POLICY)."""
+    from esrl.cli.main import main
+
+    out, err, environ = io.StringIO(), io.StringIO(), dict(os.environ)
+    try:
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's errors and --help
+                code = exc.code
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    return subprocess.CompletedProcess(["esrl", *args], code, out.getvalue(), err.getvalue())
 
 
 def snapshot(directory: Path) -> dict[str, str]:

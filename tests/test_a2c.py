@@ -24,7 +24,7 @@ from esrl.deeprl.rollout import Rollout
 from esrl.envs import nature_dqn_env
 from esrl.errors import UserError
 
-from .conftest import run_cli, snapshot
+from .conftest import cli, run_cli, snapshot
 
 
 class ConstantValue:
@@ -288,17 +288,18 @@ def test_a2c_learns_cartpole_and_is_reproducible(tmp_path):
 def test_pipelined_a2c_learns_cartpole_and_is_reproducible(tmp_path):
     result = train_a2c(_cartpole(pipeline=True), tmp_path / "learned", log=lambda s: None)
     assert result.scores["score_mean100"] >= 120  # random play: about 22
-    # separate processes, so nothing but the pipeline's own ordering could differ
+    # the two runs compared bit for bit in fresh processes, so nothing but the pipeline's
+    # own ordering could differ; the two that must differ, here
     flags = ["--env", "CartPole-v1", "--steps", "2k", "--threads", "1", "--log-every", "1k"]
     models = {}
     runs = {
-        "first": ["--pipeline"],
-        "second": ["--pipeline"],
-        "full ratio": ["--pipeline", "--pipeline-ratio", "full"],
-        "in-line": [],
+        "first": (run_cli, ["--pipeline"]),
+        "second": (run_cli, ["--pipeline"]),
+        "full ratio": (cli, ["--pipeline", "--pipeline-ratio", "full"]),
+        "in-line": (cli, []),
     }
-    for name, extra in runs.items():
-        done = run_cli("train", "a2c", "--out", str(tmp_path / name), *flags, *extra)
+    for name, (run, extra) in runs.items():
+        done = run("train", "a2c", "--out", str(tmp_path / name), *flags, *extra)
         assert done.returncode == 0, done.stderr
         models[name] = torch.load(tmp_path / name / "agent.pt", weights_only=True)["model"]
     first = models["first"]
@@ -358,25 +359,25 @@ def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
     assert first.returncode == 0, first.stderr
     saved = torch.load(out / "agent.pt", weights_only=True)
     assert saved["env_steps"] >= 2000
-    resumed = run_cli("train", "a2c", "--resume", str(out), "--steps", "4k")
+    resumed = cli("train", "a2c", "--resume", str(out), "--steps", "4k")
     assert resumed.returncode == 0, resumed.stderr
     records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     steps = [r["env_steps"] for r in records]
     assert steps == sorted(set(steps)) and steps[-1] >= 4000
     assert torch.load(out / "agent.pt", weights_only=True)["updates"] > saved["updates"]
     before = snapshot(out)
-    finished = run_cli("train", "a2c", "--resume", str(out))  # at its 4k steps already
+    finished = cli("train", "a2c", "--resume", str(out))  # at its 4k steps already
     assert finished.returncode == 2 and finished.stderr.count("\n") == 1
     assert "already reached its step limit; resume with a larger --steps" in finished.stderr
     assert snapshot(out) == before
     video = tmp_path / "a2c.mp4"
-    evaluated = run_cli("eval", str(out), "--episodes", "3", "--video", str(video))
+    evaluated = cli("eval", str(out), "--episodes", "3", "--video", str(video))
     assert evaluated.returncode == 0, evaluated.stderr
     assert "over 3 episodes" in evaluated.stdout and video.stat().st_size > 1000
     (out / "learning_curve.png").unlink()
-    plotted = run_cli("plot", str(out))
+    plotted = cli("plot", str(out))
     assert plotted.returncode == 0 and (out / "learning_curve.png").stat().st_size > 10_000
-    bad = run_cli("train", "a2c", "--resume", str(out), "--nenvs", "4")
+    bad = cli("train", "a2c", "--resume", str(out), "--nenvs", "4")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nenvs" in bad.stderr
 
 
@@ -392,7 +393,7 @@ def test_cli_trains_resumes_evaluates_records_and_plots(tmp_path):
     ],
 )
 def test_bad_a2c_input_is_one_line_and_exit_2(tmp_path, flags, message):
-    result = run_cli("train", "a2c", "--out", str(tmp_path / "x"), *flags)
+    result = cli("train", "a2c", "--out", str(tmp_path / "x"), *flags)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert not (tmp_path / "x").exists()
@@ -401,12 +402,12 @@ def test_bad_a2c_input_is_one_line_and_exit_2(tmp_path, flags, message):
 @pytest.mark.slow
 def test_atari_a2c_runs_end_to_end_and_plays_its_video(tmp_path):
     out = tmp_path / "breakout"
-    result = run_cli(
+    result = cli(
         "train", "a2c", "--env", "Breakout", "--nenvs", "2", "--steps", "200", "--out", str(out)
     )
     assert result.returncode == 0, result.stderr
     video = tmp_path / "breakout.mp4"
-    evaluated = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    evaluated = cli("eval", str(out), "--episodes", "1", "--video", str(video))
     assert evaluated.returncode == 0, evaluated.stderr
     import imageio.v3 as iio
 

@@ -20,7 +20,7 @@ from esrl.errors import UserError
 from esrl.es.evaluation import ATARI_NOOP_MAX, StickyActions, noop_starts, plan_generation
 from esrl.es.policies.conv import ConvPolicy
 
-from .conftest import run_cli, tiny_pong
+from .conftest import cli, tiny_pong
 
 
 @pytest.mark.slow
@@ -67,7 +67,7 @@ def test_non_atari_ids_are_left_alone_and_unknown_games_are_refused():
     assert game_name("MsPacmanNoFrameskip-v4") == "ms_pacman"
     with pytest.raises(UserError, match=r"ale_py\.roms"):
         game_name("ALE/NotAGame-v5")
-    result = run_cli("train", "es", "--env", "NotAGameNoFrameskip-v4")
+    result = cli("train", "es", "--env", "NotAGameNoFrameskip-v4")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "ale_py.roms" in result.stderr
 
@@ -198,7 +198,7 @@ def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_pa
     config = tiny_pong(generations=1)
     esrl.train_es(config, out, log=lambda s: None)
     video = tmp_path / "pong.mp4"
-    result = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    result = cli("eval", str(out), "--episodes", "1", "--video", str(video))
     assert result.returncode == 0, result.stderr
     import imageio.v2 as imageio
 

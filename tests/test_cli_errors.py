@@ -6,7 +6,7 @@ import esrl
 from esrl.errors import NonFiniteReturnError
 from esrl.runs import load_checkpoint
 
-from .conftest import SMALL_NOISE, run_cli, snapshot
+from .conftest import SMALL_NOISE, cli, snapshot
 
 
 def _assert_clean_error(result, fragment):
@@ -35,26 +35,26 @@ def _assert_clean_error(result, fragment):
 )
 def test_bad_training_input_is_refused_before_anything_is_written(tmp_path, args, fragment):
     out = tmp_path / "new"
-    _assert_clean_error(run_cli("train", "es", "--out", str(out), *args), fragment)
+    _assert_clean_error(cli("train", "es", "--out", str(out), *args), fragment)
     assert not out.exists()
 
 
 def test_out_pointing_at_an_existing_run_is_refused(small_run):
     before = snapshot(small_run)
-    _assert_clean_error(run_cli("train", "es", "--out", str(small_run)), "already exists")
+    _assert_clean_error(cli("train", "es", "--out", str(small_run)), "already exists")
     assert snapshot(small_run) == before
 
 
 def test_resume_with_another_env_is_refused(small_run):
     before = snapshot(small_run)
-    result = run_cli("train", "es", "--resume", str(small_run), "--env", "Pendulum-v1")
+    result = cli("train", "es", "--resume", str(small_run), "--env", "Pendulum-v1")
     _assert_clean_error(result, "env='CartPole-v1'")
     assert snapshot(small_run) == before
 
 
 def test_resuming_a_run_at_its_limit_asks_for_a_larger_one(small_run):
     before = snapshot(small_run)  # stopped at its 2 generations
-    result = run_cli("train", "es", "--resume", str(small_run))
+    result = cli("train", "es", "--resume", str(small_run))
     _assert_clean_error(result, "already reached its generation limit")
     assert "--generations" in result.stderr
     assert snapshot(small_run) == before
@@ -66,16 +66,16 @@ def test_missing_and_corrupt_checkpoints(small_run, tmp_path, command):
     broken.mkdir()
     (broken / "config.json").write_text((small_run / "config.json").read_text())
     never_saved = "never saved a checkpoint" if command[0] == "train" else "no checkpoint"
-    _assert_clean_error(run_cli(*command, str(broken)), never_saved)
+    _assert_clean_error(cli(*command, str(broken)), never_saved)
     (broken / "checkpoint.npz").write_bytes(b"not a zip file")
     before = snapshot(broken)
-    _assert_clean_error(run_cli(*command, str(broken)), "corrupt")
+    _assert_clean_error(cli(*command, str(broken)), "corrupt")
     assert snapshot(broken) == before
 
 
 def test_a_directory_that_is_not_a_run(tmp_path):
-    _assert_clean_error(run_cli("eval", str(tmp_path)), "not a run directory")
-    _assert_clean_error(run_cli("eval", str(tmp_path), "--episodes", "0"), "--episodes")
+    _assert_clean_error(cli("eval", str(tmp_path)), "not a run directory")
+    _assert_clean_error(cli("eval", str(tmp_path), "--episodes", "0"), "--episodes")
 
 
 # gymnasium's env checker warns about the NaN rewards this test injects on purpose.

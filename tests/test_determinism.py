@@ -12,7 +12,7 @@ import pytest
 
 import esrl
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE, cli, run_cli
 
 GENERATIONS = 6
 
@@ -78,7 +78,7 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
         "--target-episodes",
         "10",
     ]
-    full = run_cli(*args, "--out", str(tmp_path / "full"))
+    full = cli(*args, "--out", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
 
     killed = tmp_path / "killed"

@@ -21,7 +21,7 @@ from esrl.dqn import (
 )
 from esrl.dqn.saved import load_agent
 
-from .conftest import run_cli, snapshot
+from .conftest import cli, run_cli, snapshot
 
 
 def test_n_step_targets_stop_at_the_first_terminal_inside_the_window():
@@ -218,7 +218,7 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     saved = torch.load(out / "agent.pt", weights_only=False)
     assert saved["agent"]["iteration"] == 20 and (out / "replay.npz").is_file()
     assert saved["agent"]["gradient_steps"] == 16  # from the 5th iteration (200 transitions)
-    resumed = run_cli("train", "dqn", "--resume", str(out), "--steps", "1600")
+    resumed = cli("train", "dqn", "--resume", str(out), "--steps", "1600")
     assert resumed.returncode == 0, resumed.stderr
     assert "without a saved replay" not in resumed.stdout
     assert "75.0% done" in resumed.stdout  # toward the new --steps, counting the first run's
@@ -230,7 +230,7 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
     assert records[-1]["epsilon"] < records[0]["epsilon"]
     before = snapshot(out)
     flags = ["--steps", "3200", "--max-seconds", "0.001"]  # more steps, but no more time
-    finished = run_cli("train", "dqn", "--resume", str(out), *flags)
+    finished = cli("train", "dqn", "--resume", str(out), *flags)
     assert finished.returncode == 2 and finished.stderr.count("\n") == 1
     assert "already reached its time limit; resume with a larger --max-seconds" in finished.stderr
     assert snapshot(out) == before
@@ -239,20 +239,20 @@ def test_cli_resume_keeps_the_schedule_and_the_saved_replay(tmp_path):
 @pytest.mark.slow
 def test_atari_dqn_evaluates_and_records_a_real_mp4(tmp_path):
     out = tmp_path / "pacman"
-    trained = run_cli(
+    trained = cli(
         "train", "dqn", "--env", "MsPacman", "--nenvs", "2", "--steps", "200",
         "--learning-starts", "100", "--batch-size", "8", "--eval-every", "0", "--out", str(out),
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     video = tmp_path / "pacman.mp4"
-    evaluated = run_cli("eval", str(out), "--episodes", "1", "--video", str(video))
+    evaluated = cli("eval", str(out), "--episodes", "1", "--video", str(video))
     assert evaluated.returncode == 0, evaluated.stderr
     written = int(re.search(r"\((\d+) frames, score", evaluated.stdout).group(1))
     frames = iio.imread(video, index=None)
     assert len(frames) == written > 100  # one frame per agent step plus the first
     assert frames.shape[1:] == (420, 320, 3) and frames.std() > 5
     (out / "learning_curve.png").unlink()
-    assert run_cli("plot", str(out)).returncode == 0 and (out / "learning_curve.png").is_file()
+    assert cli("plot", str(out)).returncode == 0 and (out / "learning_curve.png").is_file()
 
 
 @pytest.mark.parametrize(
@@ -264,7 +264,7 @@ def test_atari_dqn_evaluates_and_records_a_real_mp4(tmp_path):
     ],
 )
 def test_bad_dqn_input_is_one_line_and_exit_2(tmp_path, flags, message):
-    result = run_cli("train", "dqn", "--out", str(tmp_path / "x"), *flags)
+    result = cli("train", "dqn", "--out", str(tmp_path / "x"), *flags)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert not (tmp_path / "x").exists()

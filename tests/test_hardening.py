@@ -19,7 +19,7 @@ from esrl.envs.atari import game_name
 from esrl.metrics import read_metrics
 from esrl.runs import load_checkpoint
 
-from .conftest import SMALL_NOISE, run_cli, snapshot, wait_for_first_record
+from .conftest import SMALL_NOISE, cli, snapshot, wait_for_first_record
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = ["--noise-size", str(SMALL_NOISE)]
@@ -81,10 +81,10 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(tmp_path,
     (never_saved / "config.json").write_text((small_run / "config.json").read_text())
     (never_saved / "metrics.jsonl").write_text("")
     before = snapshot(never_saved)
-    resumed = run_cli("train", "es", "--resume", str(never_saved))
+    resumed = cli("train", "es", "--resume", str(never_saved))
     assert_clean_error(resumed, f"start it again with --out {never_saved}")
     assert snapshot(never_saved) == before
-    again = run_cli("train", "es", "--out", str(never_saved), "--generations", "1", *NOISE)
+    again = cli("train", "es", "--out", str(never_saved), "--generations", "1", *NOISE)
     assert again.returncode == 0, again.stderr
     assert (never_saved / "checkpoint.npz").is_file()
 
@@ -107,7 +107,7 @@ def test_sigkill_right_after_start_leaves_a_resumable_run(tmp_path, algo):
     proc.kill()  # SIGKILL: no handler runs
     proc.wait()
     limit = ["--max-seconds", "2"] if algo == "es" else ["--steps", "500"]
-    resumed = run_cli("train", algo, "--resume", str(out), *limit)
+    resumed = cli("train", algo, "--resume", str(out), *limit)
     assert resumed.returncode == 0, resumed.stderr
 
 
@@ -139,7 +139,7 @@ def test_sigterm_stops_es_with_a_message_and_a_resumable_checkpoint(tmp_path):
     assert "stopped: SIGTERM after" in stdout
     generation = load_checkpoint(out / "checkpoint.npz")[1]["generation"]
     assert generation == read_metrics(metrics)[-1]["generation"] + 1
-    resumed = run_cli("train", "es", "--resume", str(out), "--generations", str(generation + 1))
+    resumed = cli("train", "es", "--resume", str(out), "--generations", str(generation + 1))
     assert resumed.returncode == 0, resumed.stderr
 
 
@@ -208,6 +208,12 @@ def _has_cuda() -> bool:
             "--device cuda: torch sees no CUDA device",
             marks=pytest.mark.skipif(_has_cuda(), reason="this machine has a CUDA device"),
         ),
+        pytest.param(
+            ["es", "--env", "pong", "--device", "cuda"],
+            "--device cuda: torch sees no CUDA device",
+            marks=pytest.mark.skipif(_has_cuda(), reason="this machine has a CUDA device"),
+        ),
+        (["es", "--device", "cuda"], "--device cuda is for Atari networks"),
         (["a2c", "--device", "gpu"], "invalid choice: 'gpu'"),
         (["dqn", "--threads", "100000"], "--threads must be at most"),
     ],
@@ -215,18 +221,18 @@ def _has_cuda() -> bool:
 def test_bad_values_are_refused_before_a_run_directory_exists(tmp_path, args, fragment):
     out = tmp_path / "new"
     algo, *flags = args
-    assert_clean_error(run_cli("train", algo, *flags, "--out", str(out)), fragment)
+    assert_clean_error(cli("train", algo, *flags, "--out", str(out)), fragment)
     assert not out.exists()
 
 
 @pytest.mark.slow
 def test_a_replay_memory_larger_than_ram_is_one_line(tmp_path):
-    result = run_cli("train", "dqn", "--replay-size", "100G", "--out", str(tmp_path / "r"))
+    result = cli("train", "dqn", "--replay-size", "100G", "--out", str(tmp_path / "r"))
     assert_clean_error(result, "not enough memory")
 
 
 def test_eval_refuses_a_negative_seed(small_run):
-    assert_clean_error(run_cli("eval", str(small_run), "--seed", "-1"), "--seed must be >= 0")
+    assert_clean_error(cli("eval", str(small_run), "--seed", "-1"), "--seed must be >= 0")
 
 
 # --- 3. the noise table ------------------------------------------------------------
@@ -284,7 +290,7 @@ def test_a_registered_gymnasium_id_means_that_env_and_a_plain_name_says_which(ca
 
 def test_a_read_only_out_is_one_line(tmpfs):
     read_only = tmpfs("1m", read_only=True)
-    result = run_cli("train", "es", "--env", "CartPole-v1", *NOISE, "--out", str(read_only / "r"))
+    result = cli("train", "es", "--env", "CartPole-v1", *NOISE, "--out", str(read_only / "r"))
     assert_clean_error(result, "cannot create run directory")
 
 
@@ -292,11 +298,11 @@ def test_a_full_disk_at_the_first_checkpoint_is_one_line_and_the_dir_stays_usabl
     full = tmpfs("256k")
     out = full / "run"
     big = ["--hidden", "256,256", "--generations", "1"]  # 68k params: no room for them
-    result = run_cli("train", "es", "--env", "CartPole-v1", *NOISE, *big, "--out", str(out))
+    result = cli("train", "es", "--env", "CartPole-v1", *NOISE, *big, "--out", str(out))
     assert_clean_error(result, "No space left on device")
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
-    assert_clean_error(run_cli("train", "es", "--resume", str(out)), "--out")
-    retry = run_cli(
+    assert_clean_error(cli("train", "es", "--resume", str(out)), "--out")
+    retry = cli(
         "train", "es", "--env", "CartPole-v1", *NOISE, "--generations", "1", "--out", str(out)
     )
     assert retry.returncode == 0, retry.stderr  # a small policy fits: the same --out works
@@ -321,7 +327,7 @@ def test_a_hand_edited_config_is_one_line_and_changes_nothing(small_run, tmp_pat
     edit(payload)
     (run / "config.json").write_text(json.dumps(payload))
     before = snapshot(run)
-    assert_clean_error(run_cli("train", "es", "--resume", str(run), "--generations", "5"), fragment)
+    assert_clean_error(cli("train", "es", "--resume", str(run), "--generations", "5"), fragment)
     assert snapshot(run) == before
 
 
@@ -331,7 +337,7 @@ def test_config_bytes_that_are_not_utf8_are_one_line(small_run, tmp_path):
     (run / "checkpoint.npz").write_bytes((small_run / "checkpoint.npz").read_bytes())
     (run / "config.json").write_bytes(b'{"algo": "es", "config": {"env": "\xff\xfe"}}')
     for command in (["train", "es", "--resume"], ["eval"]):
-        assert_clean_error(run_cli(*command, str(run)), "corrupt")
+        assert_clean_error(cli(*command, str(run)), "corrupt")
 
 
 def test_a_checkpoint_missing_a_key_is_one_line(small_run, tmp_path):
@@ -344,17 +350,17 @@ def test_a_checkpoint_missing_a_key_is_one_line(small_run, tmp_path):
 
     save_checkpoint(run / "checkpoint.npz", arrays, meta)
     before = snapshot(run)
-    result = run_cli("train", "es", "--resume", str(run), "--generations", "5")
+    result = cli("train", "es", "--resume", str(run), "--generations", "5")
     assert_clean_error(result, "lacks 'opt_m'")
     assert snapshot(run) == before
 
 
 def test_video_paths_are_checked_before_playing(small_run, tmpfs):
     read_only = tmpfs("1m", read_only=True)
-    no_suffix = run_cli("eval", str(small_run), "--video", str(small_run.parent / "clip"))
+    no_suffix = cli("eval", str(small_run), "--video", str(small_run.parent / "clip"))
     assert_clean_error(no_suffix, "--video needs a file name ending in .mp4")
     assert_clean_error(
-        run_cli("eval", str(small_run), "--video", str(read_only / "a.mp4")), "cannot write"
+        cli("eval", str(small_run), "--video", str(read_only / "a.mp4")), "cannot write"
     )
 
 
@@ -376,13 +382,13 @@ def test_one_driver_per_run_directory_and_stale_temp_files_go(small_run, tmp_pat
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "held"
-        busy = run_cli("train", "es", "--resume", str(run), "--generations", "3")
+        busy = cli("train", "es", "--resume", str(run), "--generations", "3")
         assert_clean_error(busy, "in use by another esrl process")
         assert stale.exists()  # nothing touched while another driver holds it
     finally:
         holder.kill()
         holder.wait()
-    resumed = run_cli("train", "es", "--resume", str(run), "--generations", "3")
+    resumed = cli("train", "es", "--resume", str(run), "--generations", "3")
     assert resumed.returncode == 0, resumed.stderr
     assert not stale.exists()
 

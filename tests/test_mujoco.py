@@ -9,7 +9,7 @@ import esrl
 from esrl.es.config import ARS_PRESET, MUJOCO_PRESET, ESConfig
 from esrl.es.evaluation import build_policy
 
-from .conftest import SMALL_NOISE, run_cli, small_hopper
+from .conftest import SMALL_NOISE, cli, small_hopper
 
 SHAPES = {  # observation size, action size (gymnasium v5 defaults)
     "HalfCheetah-v5": (17, 6),
@@ -50,7 +50,7 @@ def test_preset_applies_the_same_from_python_and_the_cli(tmp_path):
     assert dataclasses.replace(config, env="CartPole-v1").hidden == (64, 64)
 
     out = tmp_path / "cli"
-    result = run_cli(
+    result = cli(
         "train", "es", "--env", "Hopper-v5", "--population", "4", "--generations", "1",
         "--episode-steps", "20", "--target-episodes", "2", "--noise-size", str(SMALL_NOISE),
         "--out", str(out),
@@ -92,7 +92,7 @@ def test_a_short_run_trains_evaluates_and_records(tmp_path):
     hopper = tmp_path / "hopper"
     esrl.train_es(dataclasses.replace(small_hopper(), generations=2), hopper, log=lambda s: None)
     video = tmp_path / "walk.mp4"
-    shown = run_cli("eval", str(hopper), "--episodes", "2", "--video", str(video))
+    shown = cli("eval", str(hopper), "--episodes", "2", "--video", str(video))
     assert shown.returncode == 0, shown.stderr
     assert "mean return" in shown.stdout.splitlines()[-1]
     assert video.stat().st_size > 1000

@@ -10,7 +10,7 @@ from esrl.metrics import read_metrics
 from esrl.runs import load_torch_state
 from esrl.runs.loop import Limits, progress_line
 
-from .conftest import SMALL_NOISE, run_cli, wait_for_first_record
+from .conftest import SMALL_NOISE, cli, wait_for_first_record
 
 
 def test_continuous_box_actions_on_pendulum(tmp_path):
@@ -87,7 +87,7 @@ def test_sigterm_stops_a2c_and_dqn_with_a_checkpoint_of_the_last_update(tmp_path
     saved = load_torch_state(out / "agent.pt")["env_steps"]
     assert saved == read_metrics(metrics)[-1]["env_steps"] > 0  # the update it stopped at
 
-    resumed = run_cli("train", algo, "--resume", str(out), "--steps", str(saved + 1000))
+    resumed = cli("train", algo, "--resume", str(out), "--steps", str(saved + 1000))
     assert resumed.returncode == 0, resumed.stderr
     steps = [r["env_steps"] for r in read_metrics(metrics)]
     assert steps == sorted(set(steps)) and steps[-1] >= saved + 1000

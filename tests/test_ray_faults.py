@@ -13,7 +13,7 @@ import pytest
 
 import esrl
 
-from .conftest import SMALL_NOISE, run_cli
+from .conftest import SMALL_NOISE, cli, run_cli
 from .ray_helpers import GENERATIONS, NODE, cluster, config, metrics, quiet
 
 # one xdist worker runs every Ray test: clusters and `pgrep ray::` must not meet another's
@@ -78,7 +78,7 @@ def test_cli_without_an_address_starts_a_local_ray_instance(tmp_path):
     with cluster(worker_nodes=1):
         on_ray = run_cli(*args, "--backend", "ray", "--workers", "2", "--out", str(tmp_path / "r"))
     assert on_ray.returncode == 0, on_ray.stderr
-    serial = run_cli(*args, "--out", str(tmp_path / "s"))
+    serial = cli(*args, "--out", str(tmp_path / "s"))
     assert serial.returncode == 0, serial.stderr
     records = metrics(tmp_path / "r")
     assert all(r["nodes"] == 1 and 1 <= r["workers"] <= 2 for r in records)  # 2nd may start late

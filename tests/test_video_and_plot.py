@@ -4,13 +4,13 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from .conftest import run_cli
+from .conftest import cli
 
 
 @pytest.mark.slow
 def test_eval_records_a_real_mp4_with_one_frame_per_step(small_run, tmp_path):
     video = tmp_path / "cartpole.mp4"
-    result = run_cli("eval", str(small_run), "--episodes", "3", "--video", str(video))
+    result = cli("eval", str(small_run), "--episodes", "3", "--video", str(video))
     assert result.returncode == 0, result.stderr
     frames_written = int(re.search(r"\((\d+) frames, score ([\d.]+)\)", result.stdout).group(1))
     episode_return = float(re.search(r"score ([\d.]+)\)", result.stdout).group(1))
@@ -23,7 +23,7 @@ def test_eval_records_a_real_mp4_with_one_frame_per_step(small_run, tmp_path):
 def test_plot_redraws_the_learning_curve_from_the_run_directory(small_run):
     curve = small_run / "learning_curve.png"
     curve.unlink()
-    result = run_cli("plot", str(small_run))
+    result = cli("plot", str(small_run))
     assert result.returncode == 0, result.stderr
     image = iio.imread(curve)
     assert image.shape[0] > 200 and image.shape[1] > 400

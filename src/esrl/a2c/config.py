@@ -98,7 +98,7 @@ class A2CConfig:
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
         if self.device == "cuda":  # torch loads only for this question
-            from esrl.deeprl.device import resolve_device
+            from esrl.device import resolve_device
 
             resolve_device(self.device)
         check_ranges(

@@ -24,7 +24,6 @@ from esrl.a2c.model import ActorCritic
 from esrl.a2c.optimizer import make_rmsprop
 from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
-from esrl.deeprl.device import resolve_device
 from esrl.deeprl.env_batch import make_env_batch
 from esrl.deeprl.networks import require_weights_finite
 from esrl.deeprl.networks.bodies import device_of
@@ -32,6 +31,7 @@ from esrl.deeprl.pipeline import Learner
 from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
 from esrl.deeprl.run import LearnerRun
 from esrl.deeprl.runner import EnvRunner
+from esrl.device import resolve_device
 from esrl.envs.vector import seed_from
 from esrl.metrics.plots import plot_a2c_diagnostics
 from esrl.runs import RunDir, save_torch_state

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from esrl.deeprl.device import resolve_device
 from esrl.deeprl.networks.bodies import (
     device_of,
     frames_to_input,
@@ -18,6 +17,7 @@ from esrl.deeprl.networks.bodies import (
     notebook_cnn,
     vectors_to_input,
 )
+from esrl.device import resolve_device
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.targets import epsilon_at, n_step_targets, soft_update
 from esrl.runs import load_torch_state, save_torch_state

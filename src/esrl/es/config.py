@@ -82,6 +82,15 @@ class ESConfig:
         "result for any split)",
         resumable=True,
     )
+    device: str = opt(
+        "cpu",
+        "where the Atari network's batched forward pass runs: cpu, cuda, or auto (a GPU "
+        "where torch sees one). On the CPU every backend, worker count and split gives "
+        "the same parameters bit for bit; GPU kernels promise no such thing. MLPs run "
+        "in numpy on the CPU",
+        choices=("auto", "cpu", "cuda"),
+        resumable=True,
+    )
     eval_episodes: int = opt(8, "episodes of the mean policy per generation, played alongside")
     noise_size: int = opt(NOISE_SIZE, "floats in the shared noise table")
     # where and how long it runs (may change on --resume)
@@ -164,6 +173,12 @@ class ESConfig:
             raise UserError(f"--sticky-actions must be below 1, got {self.sticky_actions}")
         if self.sticky_actions and not _is_atari(self.env):
             raise UserError(f"--sticky-actions is for Atari games; {self.env} is not one")
+        if self.device == "cuda":
+            if not _is_atari(self.env):
+                raise UserError(f"--device cuda is for Atari networks; {self.env} uses numpy")
+            from esrl.device import resolve_device  # torch loads only for this question
+
+            resolve_device(self.device)
         if self.top_directions > self.pairs:
             raise UserError(
                 f"--top-directions {self.top_directions} exceeds the {self.pairs} pairs of "

@@ -72,10 +72,13 @@ class GenerationResult:
         return int(self.lengths.sum() + self.eval_lengths.sum())
 
 
-def build_policy(config: ESConfig) -> "MLPPolicy | ConvPolicy":
-    """The network for the config's env: an MLP on vectors, a CNN (or dense) on Atari frames."""
+def build_policy(config: ESConfig, device: str = "cpu") -> "MLPPolicy | ConvPolicy":
+    """The network for the config's env: an MLP on vectors, a CNN (or dense) on Atari frames.
+
+    `device` places the Atari network's forward pass (`--device`); MLPs run in numpy."""
     if game_name(config.env):
-        from esrl.es.policies.conv import ConvPolicy  # torch: only Atari needs it
+        from esrl.device import resolve_device  # torch: only Atari needs it
+        from esrl.es.policies.conv import ConvPolicy
 
         if config.network == "mlp":
             raise UserError("--network mlp is for vector observations; Atari takes cnn or dense")
@@ -88,7 +91,8 @@ def build_policy(config: ESConfig) -> "MLPPolicy | ConvPolicy":
         frame_norm = reference_frame_stats(
             game_name(config.env), config.frame_size, config.frame_skip
         )
-        return ConvPolicy((4, config.frame_size, config.frame_size), num_actions, arch, frame_norm)
+        shape = (4, config.frame_size, config.frame_size)
+        return ConvPolicy(shape, num_actions, arch, frame_norm, resolve_device(device))
     if config.network not in ("auto", "mlp"):
         raise UserError(f"--network {config.network} is for Atari frames; vectors take mlp")
     info = env_info(config.env)
@@ -269,7 +273,7 @@ class Evaluator:
     def __init__(self, config: ESConfig, noise: NoiseTable | None, threads: int = 0):
         self.config = config
         self.noise = noise
-        self.policy = build_policy(config)
+        self.policy = build_policy(config, config.device)
         self.stats_shape = self.policy.stats_shape
         self.atari = game_name(config.env) is not None
         self.threads = None

@@ -88,9 +88,12 @@ class ConvPolicy:
         num_actions: int,
         arch: str = "cnn",
         frame_norm: tuple[np.ndarray, np.ndarray] | None = None,
+        device: torch.device | str = "cpu",
     ):
-        """`frame_norm`: fixed per-pixel (mean, 1/std) applied to frames scaled to [0, 1]."""
+        """`frame_norm`: fixed per-pixel (mean, 1/std) applied to frames scaled to [0, 1];
+        `device`: where weights and frames go for the forward pass (logits come back)."""
         self.obs_shape = tuple(obs_shape)
+        self.device = torch.device(device)
         self.frame_norm = frame_norm
         self.num_actions = num_actions
         self.arch = arch
@@ -113,7 +116,7 @@ class ConvPolicy:
 
     def prepare(self, params: np.ndarray, obs_mean=None, obs_inv_std=None) -> PreparedConv:
         """Per-member weight views; `obs_mean`/`obs_inv_std` normalise each input pixel."""
-        params = torch.from_numpy(np.ascontiguousarray(params, dtype=np.float32))
+        params = torch.from_numpy(np.ascontiguousarray(params, dtype=np.float32)).to(self.device)
         if params.ndim == 1:
             params = params[None]
         members, offset, weights = params.shape[0], 0, []
@@ -132,8 +135,8 @@ class ConvPolicy:
             obs_mean, obs_inv_std = self.frame_norm
         if obs_mean is None:
             return PreparedConv(members, weights)
-        mean = torch.from_numpy(np.asarray(obs_mean, np.float32))
-        inv_std = torch.from_numpy(np.asarray(obs_inv_std, np.float32))
+        mean = torch.from_numpy(np.asarray(obs_mean, np.float32)).to(self.device)
+        inv_std = torch.from_numpy(np.asarray(obs_inv_std, np.float32)).to(self.device)
         return PreparedConv(members, weights, mean, inv_std)
 
     def prepare_slice(self, prepared: PreparedConv, members: slice) -> PreparedConv:
@@ -149,7 +152,7 @@ class ConvPolicy:
         return PreparedConv(count, weights, prepared.frame_mean, prepared.frame_inv_std)
 
     def _input(self, prepared: PreparedConv, obs: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(obs)).float().div_(255.0)
+        x = torch.from_numpy(np.ascontiguousarray(obs)).to(self.device).float().div_(255.0)
         if prepared.frame_mean is not None:
             x = (x - prepared.frame_mean) * prepared.frame_inv_std
         return x
@@ -174,7 +177,7 @@ class ConvPolicy:
                 x = torch.baddbmm(b[:, None, :], x.reshape(members, 1, -1), w)[:, 0, :]
             if index != last:
                 x = F.relu(x)
-        return x.numpy()
+        return x.cpu().numpy()
 
     @torch.no_grad()
     def member_logits(
@@ -192,7 +195,7 @@ class ConvPolicy:
                 x = F.linear(x.reshape(len(x), -1), w[0].T, b[0])
             if index != last:
                 x = F.relu(x)
-        return x.numpy()
+        return x.cpu().numpy()
 
     def act(
         self,

@@ -1,4 +1,4 @@
-"""Where A2C's and DQN's networks run: `--device auto|cpu|cuda`."""
+"""Where torch networks run: `--device auto|cpu|cuda` (A2C, DQN, the ES Atari CNN)."""
 
 import torch
 
@@ -8,8 +8,8 @@ from esrl.errors import UserError
 def resolve_device(name: str) -> torch.device:
     """`auto`: CUDA where torch sees a GPU, else the CPU. `cuda` without one is an error.
 
-    Environments, replay memory and sampling generators stay on the CPU either way;
-    observations go to the device for each forward pass and actions come back."""
+    Environments, replay memory, noise and sampling generators stay on the CPU either
+    way; observations go to the device for each forward pass and actions come back."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
