@@ -119,6 +119,14 @@ def check_ranges(
         raise UserError(f"{flag} needs positive layer sizes, got {getattr(config, hidden)}")
 
 
+def check_device(device: str) -> None:
+    """UserError for `--device cuda` where torch sees no GPU; torch loads only then."""
+    if device == "cuda":
+        from esrl.device import resolve_device
+
+        resolve_device(device)
+
+
 MAX_ENVS = 65_536  # envs side by side: far past any speed-up, short of exhausting memory
 PER_CORE = 4  # threads or worker processes per core beyond which only switching grows
 

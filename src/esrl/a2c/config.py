@@ -7,6 +7,7 @@ from esrl.configs import (
     MAX_ENVS,
     apply_presets,
     check_at_most,
+    check_device,
     check_fields,
     check_per_core,
     check_ranges,
@@ -97,10 +98,7 @@ class A2CConfig:
         check_fields(self)
         check_at_most("--nenvs", self.nenvs, MAX_ENVS, "envs side by side")
         check_per_core("--threads", self.threads)
-        if self.device == "cuda":  # torch loads only for this question
-            from esrl.device import resolve_device
-
-            resolve_device(self.device)
+        check_device(self.device)
         check_ranges(
             self,
             positive=(

@@ -7,6 +7,7 @@ from typing import ClassVar
 from esrl.configs import (
     apply_presets,
     check_at_most,
+    check_device,
     check_fields,
     check_per_core,
     check_ranges,
@@ -173,12 +174,9 @@ class ESConfig:
             raise UserError(f"--sticky-actions must be below 1, got {self.sticky_actions}")
         if self.sticky_actions and not _is_atari(self.env):
             raise UserError(f"--sticky-actions is for Atari games; {self.env} is not one")
-        if self.device == "cuda":
-            if not _is_atari(self.env):
-                raise UserError(f"--device cuda is for Atari networks; {self.env} uses numpy")
-            from esrl.device import resolve_device  # torch loads only for this question
-
-            resolve_device(self.device)
+        if self.device == "cuda" and not _is_atari(self.env):
+            raise UserError(f"--device cuda is for Atari networks; {self.env} uses numpy")
+        check_device(self.device)
         if self.top_directions > self.pairs:
             raise UserError(
                 f"--top-directions {self.top_directions} exceeds the {self.pairs} pairs of "
