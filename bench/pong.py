@@ -1,7 +1,8 @@
 """ES on Atari Pong against a random policy and against the raw emulator speed, in one run.
 
     .venv/bin/python bench/pong.py [--minutes 60] [--out runs/pong-bench] [--games 30]
-        [--frame-skip N] [--episode-steps N] [--sticky-actions P]   (instead of the preset's)
+        [--frame-skip N] [--episode-steps N] [--sticky-actions P] [--population N]
+        [--learning-rate LR]   (instead of the preset's)
     .venv/bin/python bench/pong.py --evaluate RUN_DIR   (a) and (b) for a finished run
 
 Scores are whole games under the standard protocol: sticky actions 0.25 and up to 30
@@ -58,16 +59,17 @@ def main() -> None:
     parser.add_argument("--out", default="runs/pong-bench")
     parser.add_argument("--games", type=int, default=30)
     parser.add_argument("--evaluate", metavar="RUN_DIR", help="only (a) and (b) for this run")
-    parser.add_argument("--frame-skip", type=int, help="instead of the preset's")
-    parser.add_argument("--episode-steps", type=int, help="instead of the preset's")
-    parser.add_argument("--sticky-actions", type=float, help="instead of the preset's")
-    args = parser.parse_args()
-    overrides = {
-        "frame_skip": args.frame_skip,
-        "episode_steps": args.episode_steps,
-        "sticky_actions": args.sticky_actions,
+    tunable = {
+        "frame_skip": int,
+        "episode_steps": int,
+        "sticky_actions": float,
+        "population": int,
+        "learning_rate": float,
     }
-    overrides = {key: value for key, value in overrides.items() if value is not None}
+    for key, kind in tunable.items():
+        parser.add_argument(f"--{key.replace('_', '-')}", type=kind, help="instead of the preset's")
+    args = parser.parse_args()
+    overrides = {key: getattr(args, key) for key in tunable if getattr(args, key) is not None}
     config = ESConfig(env="pong", **overrides)
     task_envs = 2 * config.pairs_per_task + -(-config.eval_episodes // 2)
 
