@@ -35,18 +35,18 @@ def test_saved_configs_with_old_keys_load_under_the_new_names():
 
 @pytest.mark.slow
 def test_a2c_preset_learns_cartpole_and_round_trips_through_config_json(tmp_path):
-    """`A2CConfig(env="CartPole-v1")` with only a budget (the CLI builds the same config):
-    the preset reaches a 100-game mean of 475 within 100k steps (seed 0); config.json
-    shows it and a resume keeps it."""
+    """`A2CConfig(env="CartPole-v1")` with no other field (the CLI builds the same
+    config): the preset's 100k-step budget reaches a 100-game mean of 475 (seed 0);
+    config.json shows it and a resume keeps it."""
     import json
 
     from esrl.a2c.trainer import resume_a2c, train_a2c
     from esrl.metrics import read_metrics
 
     out = tmp_path / "a2c"
-    train_a2c(A2CConfig(env="CartPole-v1", steps=100_000), out, log=lambda line: None)
+    train_a2c(A2CConfig(env="CartPole-v1"), out, log=lambda line: None)
     saved = json.loads((out / "config.json").read_text())["config"]
-    assert (saved["learning_rate"], saved["rollout_length"]) == (4e-3, 16)
+    assert (saved["learning_rate"], saved["rollout_length"], saved["steps"]) == (4e-3, 16, 100_000)
     assert max(r["score_mean100"] for r in read_metrics(out / "metrics.jsonl")) >= 475
     resume_a2c(out, {"steps": 102_000}, log=lambda line: None)
     assert json.loads((out / "config.json").read_text())["config"] == {**saved, "steps": 102_000}
@@ -60,3 +60,24 @@ def test_dqn_preset_learns_cartpole_on_a_small_budget(tmp_path):
 
     result = train_dqn(DQNConfig(env="CartPole-v1", steps=6400), tmp_path / "dqn", log=print)
     assert result.scores["eval_score"] >= 100  # random play: about 22
+
+
+@pytest.mark.parametrize(
+    ("algo", "cls", "env", "field", "tuned"),
+    [
+        ("dqn", DQNConfig, "Acrobot-v1", "learning_rate", 6.3e-4),
+        ("dqn", DQNConfig, "MountainCar-v0", "gamma", 0.98),
+        ("a2c", A2CConfig, "Acrobot-v1", "nenvs", 16),
+        ("a2c", A2CConfig, "Acrobot-v1", "steps", 200_000),
+    ],
+)
+def test_family_presets_apply_alike_from_the_cli_and_the_api_under_given_flags(
+    algo, cls, env, field, tuned
+):
+    parser = build_parser()
+    from_cli = cls(**given_values(parser.parse_args(["train", algo, "--env", env]), cls))
+    assert from_cli == cls(env=env)
+    assert getattr(from_cli, field) == tuned != getattr(cls(env="CartPole-v1"), field)
+    flag = "--" + field.replace("_", "-")
+    overridden = given_values(parser.parse_args(["train", algo, "--env", env, flag, "3"]), cls)
+    assert getattr(cls(**overridden), field) == 3

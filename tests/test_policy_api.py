@@ -4,6 +4,7 @@ games the run's own evaluation plays."""
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import esrl
 from esrl.es.evaluation import FINAL_STREAM, seed_from
@@ -53,3 +54,26 @@ def test_load_policy_plays_the_runs_own_evaluation_in_a_gymnasium_loop(tmp_path,
     np.testing.assert_array_equal(own, returns)
     batch = policy.act(np.zeros((5, 4), np.float32))  # a batch of observations too
     assert batch.shape == (5,) and set(batch.tolist()) <= {0, 1}
+
+
+@pytest.mark.parametrize("algo", ["a2c", "dqn"])
+def test_scale_obs_rescales_from_the_bounds_and_survives_save_and_load(tmp_path, algo):
+    from .conftest import cli
+
+    args = ["train", algo, "--env", "MountainCar-v0", "--scale-obs", "--steps", "400"]
+    args += ["--learning-starts", "100"] if algo == "dqn" else []
+    done = cli(*args, "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    policy = esrl.load_policy(tmp_path / "r")
+    network = policy.agent.online if algo == "dqn" else policy.policy.model
+    rescale = next(m for m in network.modules() if type(m).__name__ == "Rescale")
+    space = gym.make("MountainCar-v0").observation_space
+    ends = rescale(torch.as_tensor(np.stack([space.low, space.high])))
+    np.testing.assert_allclose(ends.numpy(), [[-1, -1], [1, 1]], atol=1e-6)
+    assert policy.act(space.high).shape == ()
+
+    refused = cli(
+        "train", algo, "--env", "CartPole-v1", "--scale-obs", "--out", str(tmp_path / "c")
+    )
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "--scale-obs" in refused.stderr and not (tmp_path / "c").exists()

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from esrl.deeprl.networks.bodies import (
+    Bounds,
     device_of,
     frames_to_input,
     mlp,
@@ -36,6 +37,7 @@ class ActorCritic(nn.Module):
         num_actions: int,
         obs_shape: tuple[int, ...] = (84, 84, 4),
         hidden: tuple[int, ...] = (64, 64),
+        bounds: Bounds | None = None,
     ):
         super().__init__()
         self.obs_shape = tuple(obs_shape)
@@ -46,8 +48,8 @@ class ActorCritic(nn.Module):
             self.critic_body = None
         else:
             inputs = int(np.prod(self.obs_shape))
-            self.body, features = mlp(inputs, hidden)
-            self.critic_body, _ = mlp(inputs, hidden)
+            self.body, features = mlp(inputs, hidden, bounds=bounds)
+            self.critic_body, _ = mlp(inputs, hidden, bounds=bounds)
         self.logits_head = _init(nn.Linear(features, num_actions), 0.01)
         self.value_head = _init(nn.Linear(features, 1), 1.0)
 

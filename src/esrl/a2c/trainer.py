@@ -26,7 +26,7 @@ from esrl.a2c.policy import Policy
 from esrl.a2c.transforms import ComputeValueTargets, MergeTimeBatch
 from esrl.deeprl.env_batch import make_env_batch
 from esrl.deeprl.networks import require_weights_finite
-from esrl.deeprl.networks.bodies import device_of
+from esrl.deeprl.networks.bodies import device_of, observation_bounds
 from esrl.deeprl.pipeline import Learner
 from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
 from esrl.deeprl.run import LearnerRun
@@ -43,9 +43,11 @@ ALGO = "a2c"
 
 def build_agent(config: A2CConfig, env) -> tuple[ActorCritic, Policy, torch.optim.Optimizer]:
     torch.manual_seed(config.seed)  # the network's initial weights
-    model = ActorCritic(
-        int(env.single_action_space.n), env.single_observation_space.shape, config.hidden
-    ).to(resolve_device(config.device))  # created on the CPU: the same initial weights
+    space = env.single_observation_space
+    bounds = observation_bounds(space) if config.scale_obs else None
+    model = ActorCritic(int(env.single_action_space.n), space.shape, config.hidden, bounds).to(
+        resolve_device(config.device)
+    )  # created on the CPU: the same initial weights
     policy = Policy(model, seed=config.seed)
     optimizer = make_rmsprop(
         config.rmsprop,
@@ -70,8 +72,8 @@ def train_a2c(
     config.validate()
     path = RunDir.new_path(out, ALGO, config.env, config.seed)
     env = _make_env(config)  # a clear error for a bad env before anything is written
+    _, policy, optimizer = build_agent(config, env)  # and for bad --scale-obs
     with RunDir.create(path, ALGO, config) as run:
-        _, policy, optimizer = build_agent(config, env)
         return run_loop(A2CRun(config, run, env, policy, optimizer, state=None), run, log)
 
 

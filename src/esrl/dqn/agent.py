@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from esrl.deeprl.networks.bodies import (
+    Bounds,
     device_of,
     frames_to_input,
     mlp,
@@ -26,7 +27,14 @@ from esrl.runs import load_torch_state, save_torch_state
 class QNetwork(nn.Module):
     """A body (see esrl.deeprl.networks) and a linear head with one Q-value per action."""
 
-    def __init__(self, num_actions: int, obs_shape: tuple[int, ...], body: str, hidden=(64, 64)):
+    def __init__(
+        self,
+        num_actions: int,
+        obs_shape: tuple[int, ...],
+        body: str,
+        hidden: tuple[int, ...] = (64, 64),
+        bounds: Bounds | None = None,
+    ):
         super().__init__()
         self.pixels = len(obs_shape) == 3
         if self.pixels:
@@ -34,7 +42,7 @@ class QNetwork(nn.Module):
             build = {"nature": nature_cnn, "notebook": notebook_cnn}[body]
             self.body, features = build(channels, height, width)
         else:
-            self.body, features = mlp(int(np.prod(obs_shape)), tuple(hidden), nn.ReLU)
+            self.body, features = mlp(int(np.prod(obs_shape)), tuple(hidden), nn.ReLU, bounds)
         self.head = nn.Linear(features, num_actions)
 
     def forward(self, obs: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -57,13 +65,19 @@ class DQNAgent:
     online network that `sync_acting` refreshes, so a gradient step can run on
     another thread meanwhile."""
 
-    def __init__(self, config: DQNConfig, num_actions: int, obs_shape: tuple[int, ...]):
+    def __init__(
+        self,
+        config: DQNConfig,
+        num_actions: int,
+        obs_shape: tuple[int, ...],
+        bounds: Bounds | None = None,
+    ):
         self.config = config
         self.num_actions = num_actions
         self.obs_shape = tuple(obs_shape)
         torch.manual_seed(config.seed)
         body = network_body(config, obs_shape)
-        self.online = QNetwork(num_actions, obs_shape, body, config.hidden)
+        self.online = QNetwork(num_actions, obs_shape, body, config.hidden, bounds)
         self.online.to(resolve_device(config.device))  # created on the CPU: the same init
         self.target = copy.deepcopy(self.online).requires_grad_(False)
         # what `act` plays: the online network itself, or with `pipeline` a copy that

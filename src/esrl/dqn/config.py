@@ -17,13 +17,15 @@ from esrl.errors import UserError
 
 
 def preset_for(env: str) -> dict:
-    """CartPole: tuned (double DQN, 3-step targets, one gradient step per env step, soft
-    target, epsilon 1 to 0.02 over 10k steps). Atari and other envs: the notebook's
-    settings (the defaults)."""
-    return dict(CARTPOLE_PRESET) if env.startswith("CartPole") else {}
+    """The tuned fields for `env`'s family (CartPole, Acrobot, MountainCar); Atari and
+    other envs get the notebook's settings (the defaults)."""
+    return dict(PRESETS.get(env.split("-v")[0], {}))
 
 
+# CartPole: double DQN, 3-step targets, one gradient step per env step, soft target,
+# epsilon 1 to 0.02 over 10k steps.
 CARTPOLE_PRESET = dict(
+    steps=100_000,
     nenvs=4,
     rollout_length=16,
     updates_per_iteration=64,
@@ -43,6 +45,42 @@ CARTPOLE_PRESET = dict(
     eval_games=10,
     threads=1,
 )
+# Acrobot: CartPole's loop with RL Zoo's Acrobot settings (Adam 6.3e-4, batch 128,
+# 50k replay, epsilon 1 to 0.1 over 12k steps).
+ACROBOT_PRESET = dict(
+    CARTPOLE_PRESET,
+    batch_size=128,
+    replay_size=50_000,
+    learning_rate=6.3e-4,
+    epsilon_end=0.1,
+    epsilon_decay=187.5,
+)
+# MountainCar: RL Zoo's settings (Adam 4e-3, gamma 0.98, 8 gradient steps per 16 env
+# steps, 10k replay, hard target update every 300 gradient steps, epsilon 1 to 0.07
+# over 24k steps): a large step size and a short memory move the car off the valley
+# floor before epsilon is gone.
+MOUNTAINCAR_PRESET = dict(
+    CARTPOLE_PRESET,
+    steps=120_000,
+    nenvs=1,
+    rollout_length=16,
+    updates_per_iteration=8,
+    batch_size=128,
+    replay_size=10_000,
+    n_step_return=1,
+    double_dqn=False,
+    gamma=0.98,
+    learning_rate=4e-3,
+    target_every=300,
+    epsilon_end=0.07,
+    epsilon_decay=1500.0,
+    eval_every=500,
+)
+PRESETS = {
+    "CartPole": CARTPOLE_PRESET,
+    "Acrobot": ACROBOT_PRESET,
+    "MountainCar": MOUNTAINCAR_PRESET,
+}
 
 
 @apply_presets(lambda env: preset_for(env))
@@ -64,6 +102,7 @@ class DQNConfig:
         choices=("auto", "notebook", "nature", "mlp"),
     )
     hidden: tuple[int, ...] = opt((64, 64), "mlp: hidden layer sizes (ReLU)")
+    scale_obs: bool = opt(False, "mlp: map observations from the env's finite bounds to [-1, 1]")
     # the pool and the replay memory
     nenvs: int = opt(10, "games played side by side (N_AGENTS)")
     rollout_length: int = opt(10, "steps each game plays per iteration (the notebook's SEQ_LENGTH)")

@@ -20,7 +20,7 @@ import torch
 
 from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.deeprl.networks import require_weights_finite
-from esrl.deeprl.networks.bodies import device_of
+from esrl.deeprl.networks.bodies import device_of, observation_bounds
 from esrl.deeprl.pipeline import Learner
 from esrl.deeprl.resume import checkpoint_fits, resume_torch_run
 from esrl.deeprl.run import LearnerRun
@@ -56,7 +56,9 @@ def make_env(config: DQNConfig, num_envs: int, training: bool = True):
 
 
 def build_agent(config: DQNConfig, env) -> DQNAgent:
-    return DQNAgent(config, int(env.single_action_space.n), env.single_observation_space.shape)
+    space = env.single_observation_space
+    bounds = observation_bounds(space) if config.scale_obs else None
+    return DQNAgent(config, int(env.single_action_space.n), space.shape, bounds)
 
 
 def evaluate_agent(
@@ -82,8 +84,9 @@ def train_dqn(
     config.validate()
     path = RunDir.new_path(out, ALGO, config.env, config.seed)
     env = make_env(config, config.nenvs)  # a clear error for a bad env before anything is written
+    agent = build_agent(config, env)  # and for bad --scale-obs
     with RunDir.create(path, ALGO, config) as run:
-        return run_loop(DQNRun(config, run, env, build_agent(config, env), None, log), run, log)
+        return run_loop(DQNRun(config, run, env, agent, None, log), run, log)
 
 
 def resume_dqn(

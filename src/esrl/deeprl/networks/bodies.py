@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from esrl.errors import require_finite
+from esrl.errors import UserError, require_finite
 
 
 def orthogonal(layer: nn.Module, gain: float) -> nn.Module:
@@ -57,10 +57,44 @@ def notebook_cnn(channels: int, height: int, width: int) -> tuple[nn.Sequential,
     return nn.Sequential(convs, nn.Linear(flat, 512), nn.Tanh()), 512
 
 
+class Rescale(nn.Module):
+    """Maps a box [low, high] to [-1, 1], so that features of very different scales
+    (MountainCar: position about 1, velocity about 0.07) start on an equal footing.
+    The bounds are buffers: saved with the weights and restored by `load_state_dict`."""
+
+    def __init__(self, low: np.ndarray, high: np.ndarray):
+        super().__init__()
+        low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)
+        self.register_buffer("center", torch.as_tensor((high + low) / 2))
+        self.register_buffer("scale", torch.as_tensor(2 / (high - low)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.center) * self.scale
+
+
+Bounds = tuple[np.ndarray, np.ndarray]
+
+
+def observation_bounds(space) -> Bounds:
+    """(low, high) of a vector env's observation box for `Rescale`; a UserError (one
+    line, exit 2) where there is no finite box to scale from."""
+    low, high = getattr(space, "low", None), getattr(space, "high", None)
+    if low is None or len(space.shape) != 1 or not np.isfinite([low, high]).all():
+        raise UserError(
+            "--scale-obs needs vector observations with finite bounds; this env's are "
+            f"{space}: leave it off"
+        )
+    return np.asarray(low), np.asarray(high)
+
+
 def mlp(
-    inputs: int, hidden: tuple[int, ...], activation: type[nn.Module] = nn.Tanh
+    inputs: int,
+    hidden: tuple[int, ...],
+    activation: type[nn.Module] = nn.Tanh,
+    bounds: Bounds | None = None,
 ) -> tuple[nn.Sequential, int]:
-    layers: list[nn.Module] = []
+    """Linear layers with `activation`; inputs rescaled from `bounds` first if given."""
+    layers: list[nn.Module] = [] if bounds is None else [Rescale(*bounds)]
     for width in hidden:
         layers += [orthogonal(nn.Linear(inputs, width), math.sqrt(2)), activation()]
         inputs = width
