@@ -213,6 +213,9 @@ def test_eval_of_a_pong_run_plays_full_games_and_records_the_color_screen(tmp_pa
     assert "protocol: sticky actions 0.25, ALE no-op starts up to 30, whole games" in result.stdout
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("mean return") and -21 <= float(last.split()[2]) <= 21
+    # the video is the evaluated game: same seed, same protocol
+    shown = next(line for line in result.stdout.splitlines() if line.startswith("video:"))
+    assert float(shown.rsplit("score ", 1)[1].rstrip(")")) == float(last.split()[2])
 
 
 @pytest.mark.slow

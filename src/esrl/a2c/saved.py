@@ -84,6 +84,7 @@ def evaluate_run(
             seed,
             frame_size=config.frame_size,
             channels_last=True,
+            protocol=protocol,
         )
         log(f"video: {video} ({frames} frames, score {score:.1f})")
     return scores

@@ -85,6 +85,7 @@ def evaluate_run(
             frame_size=frames["size"],
             crop_bottom=frames.get("crop_bottom", 0),
             channels_last=True,
+            protocol=protocol,
         )
         log(f"video: {video} ({count} frames, score {score:.1f})")
     return scores

@@ -7,11 +7,15 @@ system ffmpeg is needed.
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
 import numpy as np
 
 from esrl.errors import UserError
+
+if TYPE_CHECKING:
+    from esrl.envs.atari import AtariProtocol
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
 
@@ -108,17 +112,19 @@ def record_atari_game(
     path: Path | str,
     size: int | tuple[int, int],
     frame_skip: int,
-    noops: int = 0,
+    protocol: "AtariProtocol",
+    seed: int = 0,
     max_steps: int = 27_000,
     channels_last: bool = False,
     crop_bottom: int = 0,
 ) -> tuple[float, int]:
-    """One full game of `act` (on stacked SIZE x SIZE frames) as an mp4 of the color screen.
+    """One full game of `act` (on stacked SIZE x SIZE frames) under `protocol`, as an mp4
+    of the color screen.
 
     The policy plays in the usual preprocessed env; a second env with full-size color
-    frames gets the same actions. The emulator is deterministic given the actions
-    (no sticky actions, unseeded resets), so both play the same game, and the video
-    shows the screen a person would see. `act` sees (stack, size, size) frames, or
+    frames gets the same actions and the same seed. Given both, the emulator and ALE's
+    sticky-action and no-op draws are deterministic, so both play the same game, and the
+    video shows the screen a person would see. `act` sees (stack, size, size) frames, or
     (size, size, stack) with `channels_last`. Returns (raw game score, frames written).
     """
     import imageio.v2 as imageio
@@ -132,7 +138,8 @@ def record_atari_game(
         size=size,
         crop_bottom=crop_bottom,
         frameskip=frame_skip,
-        noop_max=0,
+        noop_max=protocol.noop_max,
+        repeat_action_probability=protocol.sticky_actions,
         channels_last=channels_last,
     )
     viewer = AtariVectorEnv(
@@ -143,25 +150,23 @@ def record_atari_game(
         grayscale=False,
         stack_num=1,
         frameskip=frame_skip,
-        noop_max=0,
+        noop_max=protocol.noop_max,
+        repeat_action_probability=protocol.sticky_actions,
         reward_clipping=False,
     )
     path = check_video_path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     score, frames = 0.0, 0
     try:
-        policy_env.reset(seed=0)
-        viewer.reset(seed=0)
-        obs, _ = policy_env.reset()
-        screen, _ = viewer.reset()
+        obs, _ = policy_env.reset(seed=seed)
+        screen, _ = viewer.reset(seed=seed)
         fps = 60 / frame_skip  # real-time: the Atari draws 60 frames a second
         options = dict(fps=fps, codec="libx264", quality=7, macro_block_size=4)
         with imageio.get_writer(tmp, **options) as writer:
             writer.append_data(np.repeat(np.repeat(screen[0, -1], 2, 0), 2, 1))
             frames += 1
-            for step in range(max_steps):
-                action = 0 if step < noops else int(act(obs[0]))
-                actions = np.array([action], np.int64)
+            for _ in range(max_steps):
+                actions = np.array([int(act(obs[0]))], np.int64)
                 obs, _, _, _, info = policy_env.step(actions)
                 screen, viewer_reward, *_ = viewer.step(actions)
                 if viewer_reward[0] != info["raw_reward"][0]:
@@ -189,21 +194,22 @@ def record_game(
     frame_skip: int = 4,
     channels_last: bool = False,
     crop_bottom: int = 0,
+    protocol: "AtariProtocol | None" = None,
 ) -> tuple[float, int]:
-    """An Atari game (after a seeded number of no-op starts, up to 30) or one episode of any
-    other env, as an mp4; `act` maps one observation to one action."""
-    from esrl.envs.atari import game_name
+    """An Atari game under `protocol` (default: the standard one, as `esrl eval` scores) or
+    one episode of any other env, as an mp4; `act` maps one observation to one action."""
+    from esrl.envs.atari import AtariProtocol, game_name
 
     if game_name(env_id) is None:
         return record_episode(env_id, act, path, seed=seed)
-    noops = int(np.random.default_rng(seed).integers(0, 31))
     return record_atari_game(
         env_id,
         act,
         path,
         frame_size,
         frame_skip,
-        noops,
+        protocol or AtariProtocol(),
+        seed,
         channels_last=channels_last,
         crop_bottom=crop_bottom,
     )

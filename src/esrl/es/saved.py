@@ -114,6 +114,7 @@ def evaluate_run(
             seed,
             frame_size=config.frame_size,
             frame_skip=config.frame_skip,
+            protocol=protocol,
         )
         log(f"video: {video} ({frames} frames, score {ret:.1f})")
     return returns
