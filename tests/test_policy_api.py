@@ -1,6 +1,8 @@
 """`esrl.load_policy` for every algorithm: acts in a plain gymnasium loop and plays the
 games the run's own evaluation plays."""
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -52,8 +54,14 @@ def test_load_policy_plays_the_runs_own_evaluation_in_a_gymnasium_loop(tmp_path,
     evaluate_run = __import__(module, fromlist=["evaluate_run"]).evaluate_run
     own = evaluate_run(run, 3, seed=5, log=lambda s: None, deterministic=True)
     np.testing.assert_array_equal(own, returns)
-    batch = policy.act(np.zeros((5, 4), np.float32))  # a batch of observations too
-    assert batch.shape == (5,) and set(batch.tolist()) <= {0, 1}
+    probe = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    batch = policy.act(probe)  # a batch of observations too
+    assert batch.shape == (64,) and set(batch.tolist()) <= {0, 1}
+    # a run trained with --device cuda plays anywhere: on the CPU where there is no GPU
+    saved = json.loads((run / "config.json").read_text())
+    saved["config"]["device"] = "cuda"
+    (run / "config.json").write_text(json.dumps(saved))
+    np.testing.assert_array_equal(esrl.load_policy(run).act(probe), batch)
 
 
 @pytest.mark.parametrize("algo", ["a2c", "dqn"])
@@ -68,8 +76,8 @@ def test_scale_obs_rescales_from_the_bounds_and_survives_save_and_load(tmp_path,
     network = policy.agent.online if algo == "dqn" else policy.policy.model
     rescale = next(m for m in network.modules() if type(m).__name__ == "Rescale")
     space = gym.make("MountainCar-v0").observation_space
-    ends = rescale(torch.as_tensor(np.stack([space.low, space.high])))
-    np.testing.assert_allclose(ends.numpy(), [[-1, -1], [1, 1]], atol=1e-6)
+    ends = rescale(torch.as_tensor(np.stack([space.low, space.high]), device=rescale.scale.device))
+    np.testing.assert_allclose(ends.cpu().numpy(), [[-1, -1], [1, 1]], atol=1e-6)
     assert policy.act(space.high).shape == ()
 
     refused = cli(

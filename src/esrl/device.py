@@ -15,3 +15,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: torch sees no CUDA device here (use cpu or auto)")
     return torch.device(name)
+
+
+def playing_device(name: str) -> str:
+    """The device a saved run plays on: its own, or the CPU where a `--device cuda`
+    run is loaded without a GPU (its weights load onto the CPU either way)."""
+    return "cpu" if name == "cuda" and not torch.cuda.is_available() else name

@@ -1,6 +1,7 @@
 """Use an A2C run from its directory alone: load the agent, play and record games, plot."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from esrl.a2c.policy import Policy
 from esrl.a2c.trainer import ALGO, build_agent, plot_curve
 from esrl.deeprl.env_batch import make_env_batch, play_games
 from esrl.deeprl.policy import BatchedActor
+from esrl.device import playing_device
 from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state
@@ -41,6 +43,7 @@ def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[A2CConfig, Policy]:
     """The run's config and its latest policy, sampling with `seed`."""
     run = RunDir.open(run_dir)
     config = run.read_config(ALGO, A2CConfig)
+    config = replace(config, device=playing_device(config.device))
     state = load_torch_state(run.agent_path)
     env = make_env_batch(config.env, 1, training=False, frame_size=config.frame_size)
     env.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from esrl.deeprl.policy import BatchedActor
+from esrl.device import playing_device
 from esrl.dqn.agent import DQNAgent
 from esrl.dqn.config import DQNConfig
 from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env, plot_curve
@@ -40,6 +41,7 @@ def load_policy(run_dir: Path | str, seed: int = 0) -> SavedDQNPolicy:
 def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]:
     run = RunDir.open(run_dir)
     config = run.read_config(ALGO, DQNConfig)
+    config = replace(config, device=playing_device(config.device))
     state = load_torch_state(run.agent_path)
     env = make_env(config, 1, training=False)
     env.close()

@@ -18,7 +18,7 @@ def n_step_targets(
     n = rewards.shape[1]
     dones = dones.to(rewards.dtype)
     alive_before = torch.cumprod(torch.cat([torch.ones_like(dones[:, :1]), 1 - dones], 1), 1)
-    discounts = gamma ** torch.arange(n + 1, dtype=rewards.dtype)
+    discounts = gamma ** torch.arange(n + 1, dtype=rewards.dtype, device=rewards.device)
     returns = (rewards * alive_before[:, :n] * discounts[:n]).sum(1)
     return returns + alive_before[:, n] * discounts[n] * bootstrap
 

@@ -12,6 +12,7 @@ import os
 import signal
 import traceback
 
+from esrl.envs.atari import game_name
 from esrl.es.config import ESConfig
 from esrl.es.evaluation import Evaluator, Task, TaskResult
 from esrl.es.noise import NoiseTable
@@ -20,6 +21,14 @@ from esrl.es.replica import Snapshot
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _uses_cuda(config: ESConfig) -> bool:
+    if config.device == "cpu" or not game_name(config.env):
+        return False  # MLPs run in numpy, and torch stays unloaded
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _worker_main(conn, config: ESConfig, threads: int) -> None:
@@ -50,7 +59,10 @@ class ProcessBackend:
         threads = max(1, default_workers() // self.num_workers)  # EnvPool threads per worker
         # fork starts in milliseconds and needs no `if __name__ == "__main__"` guard in
         # user scripts; the trainer creates the backend before any other thread starts.
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        # A forked child cannot use CUDA once its parent asked for it: workers that run
+        # the Atari network on a GPU are spawned.
+        forkable = "fork" in mp.get_all_start_methods() and not _uses_cuda(config)
+        method = "fork" if forkable else "spawn"
         context = mp.get_context(method)
         self.connections, self.processes = [], []
         for _ in range(self.num_workers):
