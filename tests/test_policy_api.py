@@ -62,6 +62,21 @@ def test_load_policy_plays_the_runs_own_evaluation_in_a_gymnasium_loop(tmp_path,
     saved["config"]["device"] = "cuda"
     (run / "config.json").write_text(json.dumps(saved))
     np.testing.assert_array_equal(esrl.load_policy(run).act(probe), batch)
+    # an export plays alike, holds only the policy's weights, and does not resume
+    from .conftest import cli
+
+    shared = tmp_path / "shared"
+    done = cli("export", str(run), str(shared))
+    assert done.returncode == 0, done.stderr
+    np.testing.assert_array_equal(esrl.load_policy(shared).act(probe), batch)
+    weights = "checkpoint.npz" if algo == "es" else "agent.pt"
+    assert (shared / weights).stat().st_size <= (run / weights).stat().st_size
+    if algo != "es":
+        assert (shared / weights).stat().st_size < (run / weights).stat().st_size / 2
+        refused = cli("train", algo, "--resume", str(shared))
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    again = cli("export", str(run), str(shared))
+    assert again.returncode == 2 and "already exists" in again.stderr
 
 
 @pytest.mark.parametrize("algo", ["a2c", "dqn"])

@@ -6,7 +6,7 @@ Importing esrl changes nothing outside it: no environment variable, no thread co
 
 __version__ = "0.1.0"
 
-__all__ = ["ESConfig", "load_params", "load_policy", "resume_es", "train_es"]
+__all__ = ["ESConfig", "export_policy", "load_params", "load_policy", "resume_es", "train_es"]
 
 
 def __getattr__(name: str):
@@ -22,8 +22,8 @@ def __getattr__(name: str):
         from esrl.es import saved
 
         return saved.load_params
-    if name == "load_policy":
-        from esrl.policy import load_policy
+    if name in ("load_policy", "export_policy"):
+        from esrl import policy
 
-        return load_policy
+        return getattr(policy, name)
     raise AttributeError(f"module 'esrl' has no attribute {name!r}")

@@ -12,6 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
+from esrl.errors import UserError
+
 if TYPE_CHECKING:  # numpy loads with a policy, not with the `esrl` command
     import numpy as np
 
@@ -22,7 +24,6 @@ class Policy(Protocol):
 
 def saved_module(run_dir: Path | str) -> ModuleType:
     """The `saved` module of the algorithm that made `run_dir` (load, evaluate, plot)."""
-    from esrl.errors import UserError
     from esrl.runs import RunDir
 
     algo = RunDir.open(run_dir).algo()
@@ -34,3 +35,24 @@ def saved_module(run_dir: Path | str) -> ModuleType:
 def load_policy(run_dir: Path | str, seed: int = 0) -> Policy:
     """The latest policy of an ES, A2C or DQN run; `seed` seeds its sampling."""
     return saved_module(run_dir).load_policy(run_dir, seed=seed)
+
+
+def export_policy(run_dir: Path | str, out: Path | str) -> Path:
+    """A copy of the run that plays but does not resume, to share a model: its config,
+    metrics and learning curve, and the policy's weights alone (A2C and DQN leave out
+    the optimizer, DQN its target network and replay). `load_policy`, `esrl eval` and
+    `esrl plot` take it like the run."""
+    import shutil
+
+    from esrl.runs import RunDir
+
+    run, out = RunDir.open(run_dir), Path(out)
+    if not run.started():
+        raise UserError(f"{run.path} has saved no policy yet")
+    RunDir.check_new(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in (run.config_path, run.metrics_path, run.curve_path):
+        if path.is_file():
+            shutil.copy2(path, out / path.name)
+    saved_module(run_dir).export_weights(run, RunDir(out))
+    return out

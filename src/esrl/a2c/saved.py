@@ -15,7 +15,7 @@ from esrl.deeprl.policy import BatchedActor
 from esrl.device import playing_device
 from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
-from esrl.runs import RunDir, load_torch_state
+from esrl.runs import RunDir, load_torch_state, save_torch_state
 from esrl.runs.loop import plot_saved
 
 
@@ -53,6 +53,12 @@ def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[A2CConfig, Policy]:
     except (KeyError, RuntimeError) as exc:
         raise UserError(f"{run.agent_path} does not match {run.config_path} ({exc})") from None
     return config, Policy(model, seed=seed)
+
+
+def export_weights(run: RunDir, out: RunDir) -> None:
+    """The actor-critic's weights alone."""
+    model = load_torch_state(run.agent_path, ("model",))["model"]
+    save_torch_state(out.agent_path, {"model": model})
 
 
 def evaluate_run(

@@ -10,7 +10,7 @@ import sys
 
 from esrl.cli.config_args import add_config_arguments, given_values
 from esrl.errors import UserError
-from esrl.policy import saved_module
+from esrl.policy import export_policy, saved_module
 
 EXIT_USER_ERROR = 2
 EXIT_SIGNAL = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2}  # the shell's codes, though saved
@@ -74,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser("plot", help="redraw a run's learning curve / diagnostics PNG")
     plot.add_argument("run_dir")
+
+    export = commands.add_parser(
+        "export",
+        help="copy a run's policy, config and curves, without what only resuming needs "
+        "(a small model to share; eval, plot and the Python API take it)",
+    )
+    export.add_argument("run_dir")
+    export.add_argument("out", help="directory to create")
     return parser
 
 
@@ -155,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             _eval(args)
         elif args.command == "plot":
             _plot(args)
+        elif args.command == "export":
+            print(export_policy(args.run_dir, args.out))
     except UserError as exc:
         sys.stderr.write(f"esrl: error: {exc}\n")
         return EXIT_USER_ERROR

@@ -8,6 +8,7 @@ from typing import Any
 from esrl.configs import with_resume_overrides
 from esrl.errors import UserError
 from esrl.runs import RunDir, load_torch_state, refuse_resume_past
+from esrl.runs.checkpoint import require_keys
 from esrl.runs.loop import Limits
 
 
@@ -24,7 +25,10 @@ def resume_torch_run(
     with RunDir.open(run_dir).open_to_resume() as run:
         config = with_resume_overrides(run.read_config(algo, config_cls), overrides or {}, run.path)
         config.validate()
-        state = load_torch_state(run.agent_path, state_keys)
+        state = load_torch_state(run.agent_path)
+        if isinstance(state, dict) and "env_steps" not in state:
+            raise UserError(f"{run.path} holds a policy alone (esrl export): it plays, not resumes")
+        require_keys(state, state_keys, run.agent_path)
         limits = Limits(config.steps, config.max_seconds)
         refuse_resume_past(run.path, limits.reason(state["env_steps"], 0, state["seconds"]))
         yield run, config, state

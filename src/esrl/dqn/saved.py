@@ -13,7 +13,7 @@ from esrl.dqn.config import DQNConfig
 from esrl.dqn.trainer import ALGO, build_agent, evaluate_agent, make_env, plot_curve
 from esrl.envs.atari import AtariProtocol, game_name
 from esrl.errors import UserError
-from esrl.runs import RunDir, load_torch_state
+from esrl.runs import RunDir, load_torch_state, save_torch_state
 from esrl.runs.loop import plot_saved
 
 
@@ -46,13 +46,19 @@ def load_agent(run_dir: Path | str, seed: int = 0) -> tuple[DQNConfig, DQNAgent]
     env = make_env(config, 1, training=False)
     env.close()
     agent = build_agent(config, env)
-    try:
-        agent.load_state(state["agent"])
-    except (KeyError, RuntimeError) as exc:
+    try:  # the online network: a pipelined run saved acting one step behind it
+        agent.online.load_state_dict(state["agent"]["online"])
+    except (KeyError, TypeError, RuntimeError) as exc:
         raise UserError(f"{run.agent_path} does not match {run.config_path} ({exc})") from None
-    agent.sync_acting()  # a pipelined run saved acting one step behind: play the newest weights
+    agent.sync_acting()
     agent.rng = np.random.default_rng(seed)
     return config, agent
+
+
+def export_weights(run: RunDir, out: RunDir) -> None:
+    """The online Q-network alone: no target network, optimizer or replay."""
+    state = load_torch_state(run.agent_path, ("agent",))
+    save_torch_state(out.agent_path, {"agent": {"online": state["agent"]["online"]}})
 
 
 def evaluate_run(

@@ -53,6 +53,13 @@ def _load(run_dir: Path | str) -> tuple[ESConfig, dict[str, np.ndarray], dict]:
     return config, arrays, meta
 
 
+def export_weights(run: RunDir, out: RunDir) -> None:
+    """The checkpoint is small already (parameters, Adam moments, observation statistics)."""
+    import shutil
+
+    shutil.copy2(run.checkpoint_path, out.checkpoint_path)
+
+
 def load_params(run_dir: Path | str) -> np.ndarray:
     """The saved mean parameters as a flat float32 array."""
     return _load(run_dir)[1]["params"]

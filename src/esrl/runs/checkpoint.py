@@ -79,7 +79,12 @@ def load_torch_state(path: Path, required: tuple[str, ...] = ()) -> dict[str, An
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
         raise UserError(f"checkpoint {path} is corrupt or unreadable ({exc})") from None
+    require_keys(state, required, path)
+    return state
+
+
+def require_keys(state: Any, required: tuple[str, ...], path: Path) -> None:
+    """UserError naming what a loaded checkpoint lacks."""
     missing = [key for key in required if not isinstance(state, dict) or key not in state]
     if missing:
         raise UserError(f"checkpoint {path} lacks {', '.join(missing)}")
-    return state
