@@ -45,9 +45,9 @@ def main() -> None:
                 command = [sys.executable, "-m", "esrl", "train", *FLAGS.split()]
                 command += ["--updates-per-iteration", str(ratio), "--seed", str(seed)]
                 command += ["--max-seconds", str(args.seconds), "--device", args.device]
-                log = open(Path(tmp) / f"{out.name}.log", "w")  # noqa: SIM115
                 command += ["--out", str(out)]
-                runs[ratio, seed] = out, subprocess.Popen(command, stdout=log, stderr=log)
+                with open(Path(tmp) / f"{out.name}.log", "w") as log:  # the child keeps it open
+                    runs[ratio, seed] = out, subprocess.Popen(command, stdout=log, stderr=log)
         records = {}
         for key, (out, proc) in runs.items():
             if proc.wait() != 0:

@@ -44,7 +44,7 @@ def main() -> None:
             evals.append((step, score))
         previous = score
     if evals:
-        ax.plot(*zip(*evals, strict=True), ".", alpha=0.6, label="evaluation, 5 games")
+        ax.plot(*zip(*evals, strict=True), ".", alpha=0.6, label="the run's evaluations")
     for (name, value), color in zip(args.reference, ["tab:red", "gray", "tab:green"], strict=False):
         ax.axhline(value, color=color, ls="--", lw=1, label=f"{name} ({value:,g})")
     ax.set_xlabel("env steps (millions)")

@@ -12,8 +12,9 @@ MODELS = Path(__file__).parent.parent / "models"
 
 @pytest.mark.slow
 def test_committed_dqn_mspacman_plays_well_above_random():
-    """One protocol game (sticky actions 0.25), the README's first: 1,020 points here;
-    a random policy averages 247.5 +- 94.5, so 500 is far above it whatever the CPU."""
+    """One protocol game (sticky actions 0.25), as the model README's one-game command
+    plays it: 1,020 points here; a random policy averages 247.5 +- 94.5, so 500 is far
+    above it whatever the CPU."""
     from esrl.dqn.saved import evaluate_run
 
     scores = evaluate_run(MODELS / "dqn-mspacman", 1, seed=0, log=lambda line: None)
